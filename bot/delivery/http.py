@@ -1,0 +1,173 @@
+"""The serving process's one HTTP surface: Slack events, probes, metrics and the API.
+
+Bolt's built-in ``app.start()`` server is documented as not for production, so Slack's
+``POST /slack/events`` goes through Bolt's WSGI adapter instead, under waitress (threaded, pure
+Python, no C build). The same WSGI app answers the Kubernetes probes and Prometheus, so one
+port and one Service cover everything:
+
+* ``GET /healthz`` — 200 whenever the process can serve a request (liveness).
+* ``GET /readyz`` — 200 only when the upstreams are reachable, else 503 with JSON naming what
+  is down (readiness: a replica that cannot read Argo CD should not receive commands).
+* ``GET /metrics`` — prometheus_client's text format.
+* ``/api/v1/...`` — the classification API, when one is given (mounted: it sees paths
+  relative to ``/api/v1`` in ``PATH_INFO`` and ``/api/v1`` in ``SCRIPT_NAME``).
+
+Everything else is a JSON 404.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Final, TypeAlias
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+import waitress  # type: ignore[import-untyped]  # waitress ships no type information
+from prometheus_client import CollectorRegistry, make_wsgi_app
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
+
+log = logging.getLogger(__name__)
+
+WSGIApp: TypeAlias = WSGIApplication
+ReadyCheck: TypeAlias = Callable[[], bool | Mapping[str, bool]]
+"""``True``/``False``, or one boolean per dependency (``{"kubernetes": True, "argocd": False}``)
+so that a 503 can name what is down."""
+
+SLACK_PATH: Final = "/slack/events"
+API_PREFIX: Final = "/api/v1"
+THREADS: Final = 8
+"""waitress worker threads. Slack handlers only acknowledge (the work runs on the Slack app's
+own pool), probes and metrics are instant; eight absorbs a burst of API calls."""
+
+ALL_INTERFACES: Final = "0.0.0.0"  # noqa: S104 - kubelet probes and the Service reach the pod IP
+_JSON: Final = [("Content-Type", "application/json")]
+
+
+def build_wsgi_app(
+    slack_app: App | None,
+    *,
+    ready: ReadyCheck,
+    metrics_registry: CollectorRegistry,
+    api: WSGIApp | None = None,
+) -> WSGIApp:
+    """Route one WSGI app over Slack, probes, metrics and the optional classification API.
+
+    Args:
+        slack_app: the Bolt app; ``None`` leaves ``/slack/events`` unrouted (Socket Mode).
+        ready: readiness check, called on every ``GET /readyz``; exceptions count as "down".
+        metrics_registry: the registry ``/metrics`` exposes.
+        api: the classification API, mounted at ``/api/v1``.
+    """
+    slack = SlackRequestHandler(slack_app, path=SLACK_PATH) if slack_app is not None else None
+    metrics = make_wsgi_app(registry=metrics_registry)
+
+    def route(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == SLACK_PATH and slack is not None:
+            if method != "POST":
+                return _json(start_response, 405, {"error": "use POST"}, allow="POST")
+            return slack(environ, start_response)
+        if api is not None and (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
+            return api(_mounted(environ, path), start_response)
+        if path in ("/healthz", "/readyz", "/metrics") and method not in ("GET", "HEAD"):
+            return _json(start_response, 405, {"error": "use GET"}, allow="GET, HEAD")
+        if path == "/healthz":
+            return _json(start_response, 200, {"status": "ok"})
+        if path == "/readyz":
+            return _readiness(start_response, ready)
+        if path == "/metrics":
+            exposition: Iterable[bytes] = metrics(environ, start_response)
+            return exposition
+        return _json(start_response, 404, {"error": "not found", "path": path[:200]})
+
+    return route
+
+
+class HttpServer:
+    """A threaded waitress server around a WSGI app; `serve_forever` blocks, `close` stops it."""
+
+    def __init__(
+        self,
+        wsgi_app: WSGIApp,
+        *,
+        port: int,
+        host: str = ALL_INTERFACES,
+        threads: int = THREADS,
+    ) -> None:
+        self._server = waitress.create_server(
+            wsgi_app, host=host, port=port, threads=threads, ident="drift-bot"
+        )
+        self._serving = threading.Event()
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful with ``port=0``)."""
+        return int(self._server.effective_port)
+
+    def serve_forever(self) -> None:
+        log.info("serving HTTP on port %d", self.port)
+        self._serving.set()
+        try:
+            self._server.run()
+        finally:
+            self._serving.clear()
+
+    def close(self) -> None:
+        """Stop accepting, finish the worker threads, and let `serve_forever` return."""
+        self._server.task_dispatcher.shutdown()
+        if self._serving.is_set():
+            # Close the sockets on the loop's own thread, woken now rather than at its next
+            # poll timeout, so `serve_forever` returns at once.
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        else:
+            wasyncore.close_all(self._server._map)
+
+
+def serve_http(wsgi_app: WSGIApp, port: int, *, host: str = ALL_INTERFACES) -> None:
+    """Serve ``wsgi_app`` on ``host:port`` until the process is stopped (``drift-bot serve``)."""
+    HttpServer(wsgi_app, port=port, host=host).serve_forever()
+
+
+def _readiness(start_response: StartResponse, ready: ReadyCheck) -> Iterable[bytes]:
+    try:
+        result = ready()
+    except Exception as exc:  # a probe must answer, whatever the check raised
+        log.warning("readiness check failed: %s", exc, exc_info=True)
+        body = {"status": "not ready", "down": ["readiness check"], "error": type(exc).__name__}
+        return _json(start_response, 503, body)
+    checks = dict(result) if isinstance(result, Mapping) else {"upstreams": bool(result)}
+    down = sorted(name for name, ok in checks.items() if not ok)
+    if down:
+        return _json(start_response, 503, {"status": "not ready", "down": down, "checks": checks})
+    return _json(start_response, 200, {"status": "ready", "checks": checks})
+
+
+def _mounted(environ: WSGIEnvironment, path: str) -> WSGIEnvironment:
+    mounted = dict(environ)
+    mounted["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + API_PREFIX
+    mounted["PATH_INFO"] = path[len(API_PREFIX) :]
+    return mounted
+
+
+def _json(
+    start_response: StartResponse, status: int, body: object, *, allow: str = ""
+) -> list[bytes]:
+    payload = json.dumps(body).encode()
+    headers = [*_JSON, ("Content-Length", str(len(payload)))]
+    if allow:
+        headers.append(("Allow", allow))
+    start_response(f"{status} {_REASONS[status]}", headers)
+    return [payload]
+
+
+_REASONS: Final = {
+    200: "OK",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    503: "Service Unavailable",
+}

@@ -1,0 +1,340 @@
+"""The Bolt app behind ``/drift``: acknowledge within Slack's 3 s, answer through response_url.
+
+Every request is signature-checked by Bolt's own middleware before any listener runs (forged
+signatures and timestamps older than 5 minutes get a 401; in Socket Mode Slack's websocket
+authenticates instead). The listener then does only cheap things: parse the text and ``ack``
+— with the full answer for help and syntax errors, else with "Working on it…". The real work
+(a scan can take seconds to minutes) runs on a bounded pool of our own, so slow scans never
+occupy the threads Bolt needs to acknowledge the next request, and the answer goes to the
+command's ``response_url`` — ephemeral, like every answer here.
+
+This is a delivery edge: the one place in the Slack layer allowed a broad ``except``, which
+logs the traceback and tells the user something went wrong, without details.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Final, Protocol
+
+from slack_bolt import Ack as BoltAck
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.webhook import WebhookClient
+
+from bot.adapters.slack_poster import build_web_client
+from bot.core.model import Ack, AppReport, StuckApp
+from bot.delivery.metrics import Metrics
+from bot.delivery.slack import commands, render
+from bot.errors import (
+    ConfigError,
+    InputError,
+    StoreError,
+    UnknownAppError,
+    UpstreamError,
+    UpstreamUnavailableError,
+    truncate_body,
+)
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WORKERS: Final = 8
+"""Commands answered at once. Scans are cached for DRIFT_CACHE_TTL, so concurrent commands
+mostly share one scan; eight keeps a burst of people typing from queueing behind each other
+without letting Slack traffic fan out into hundreds of upstream requests."""
+ACK_THREADS: Final = 4
+"""Bolt's own listener threads only parse and acknowledge, which takes microseconds."""
+RESPONSE_TIMEOUT_SECONDS: Final = 10
+"""response_url posts are small; a hung Slack edge must not pin a worker forever."""
+
+
+class SlackBackend(Protocol):
+    """What the Slack app needs from the rest of the bot (the lead wires it to the service)."""
+
+    def app_report(self, name: str) -> AppReport:
+        """Findings and health of one app; raises `UnknownAppError` with close matches."""
+        ...
+
+    def logs_report(self, name: str) -> StuckApp:
+        """Unhealthy pods of one app with decisive, already redacted log lines."""
+        ...
+
+    def digest_preview(self) -> tuple[list[dict[str, Any]], str]:
+        """Today's digest as (blocks, fallback text), without posting it."""
+        ...
+
+    def ack(self, cmd: commands.AckCmd, user_id: str) -> Ack:
+        """Store an ack of the drift ``cmd.scope`` currently matches; raises `StoreError`."""
+        ...
+
+    def acks(self) -> list[Ack]:
+        """Acks in force; raises `StoreError`."""
+        ...
+
+    def unack(self, ack_id: str, user_id: str) -> Ack:
+        """Withdraw one ack (audited); raises `InputError` for an unknown id, `StoreError`."""
+        ...
+
+
+def build_slack_app(
+    backend: SlackBackend,
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    metrics: Metrics | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> App:
+    """The Bolt app answering ``/drift``, for HTTP (`bot.delivery.http`) or Socket Mode.
+
+    Args:
+        backend: the use cases behind the commands.
+        settings: SLACK_* and DRIFT_ACK_GROUP are read from here.
+        client: the Web API client; default: one with SLACK_BOT_TOKEN, SLACK_API_URL and
+            slack_sdk's rate-limit and connection-error retry handlers.
+        metrics: where command outcomes and timings are counted; default: a private registry.
+        clock: "now" for ages and expiry in answers; default: the real UTC clock.
+
+    Raises:
+        ConfigError: a token or the signing secret is missing, or Slack rejects the token.
+        UpstreamUnavailableError: Slack's Web API cannot be reached to verify the token.
+    """
+    secret = _signing_secret(settings)
+    web = client if client is not None else build_web_client(settings)
+    if not web.token:
+        msg = "SLACK_BOT_TOKEN is not set; the Slack app needs the bot token (xoxb-...)"
+        raise ConfigError(msg)
+    handler = _CommandHandler(
+        backend,
+        web,
+        ack_group=settings.drift_ack_group,
+        metrics=metrics or Metrics(),
+        clock=clock or _utc_now,
+    )
+    try:
+        app = App(
+            name="drift-bot",
+            logger=logging.getLogger("bot.delivery.slack.bolt"),
+            client=web,
+            signing_secret=secret,
+            process_before_response=False,
+            listener_executor=ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="slack-ack"),
+        )
+    except BoltError as exc:
+        # Bolt calls auth.test eagerly: a bad token fails `serve` at start, not at first use.
+        msg = f"Slack rejected SLACK_BOT_TOKEN: {exc}"
+        raise ConfigError(msg) from exc
+    except (SlackClientError, OSError) as exc:
+        msg = f"cannot reach Slack's Web API to verify the bot token: {exc}"
+        raise UpstreamUnavailableError(msg, source="slack", setting="SLACK_API_URL") from exc
+    app.command("/drift")(handler.on_command)
+    return app
+
+
+def start_socket_mode(app: App, settings: Settings) -> SocketModeHandler:
+    """Connect ``app`` to Slack over Socket Mode (no public URL needed); returns the handler.
+
+    The connection runs on slack_sdk's own threads; call ``close()`` on the result to stop.
+    """
+    if settings.slack_app_token is None:
+        msg = "SLACK_APP_TOKEN is not set; Socket Mode needs the app-level token (xapp-...)"
+        raise ConfigError(msg)
+    handler = SocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value())
+    handler.connect()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
+    return handler
+
+
+def retry_handlers() -> list[RetryHandler]:
+    """slack_sdk's handlers: wait out 429s per Retry-After, retry dropped connections."""
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ConnectionErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+class _Refusal(Exception):
+    """Stops a command with a ready-made answer (e.g. not allowed to ack)."""
+
+    def __init__(self, message: render.Message) -> None:
+        super().__init__(message.text)
+        self.message = message
+
+
+class _CommandHandler:
+    """Parses, acknowledges, and answers ``/drift`` on a worker pool."""
+
+    def __init__(
+        self,
+        backend: SlackBackend,
+        client: WebClient,
+        *,
+        ack_group: str | None,
+        metrics: Metrics,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._backend = backend
+        self._client = client
+        self._ack_group = ack_group
+        self._metrics = metrics
+        self._clock = clock
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="drift-command")
+
+    def on_command(self, ack: BoltAck, command: dict[str, Any]) -> None:
+        """Bolt listener: answer cheap things in the ack itself, queue the rest."""
+        try:
+            cmd = commands.parse(str(command.get("text", "")))
+        except InputError as exc:
+            self._count("invalid", "input_error")
+            _send_ack(ack, render.input_error(exc))
+            return
+        if isinstance(cmd, commands.Help):
+            self._count("help", "ok")
+            _send_ack(ack, render.help_message())
+            return
+        _send_ack(ack, render.working())
+        user = str(command.get("user_id", ""))
+        response_url = str(command.get("response_url", ""))
+        self._pool.submit(self._answer, cmd, user, response_url)
+
+    def _answer(self, cmd: commands.Command, user: str, response_url: str) -> None:
+        message, outcome = self._outcome(cmd, user)
+        self._count(cmd.verb, outcome)
+        self._reply(response_url, message)
+
+    def _outcome(self, cmd: commands.Command, user: str) -> tuple[render.Message, str]:
+        try:
+            return self._run(cmd, user), "ok"
+        except _Refusal as refusal:
+            return refusal.message, "refused"
+        except UnknownAppError as exc:
+            return render.unknown_app(exc), "unknown_app"
+        except InputError as exc:
+            return render.input_error(exc), "input_error"
+        except UpstreamError as exc:
+            self._metrics.upstream_errors.labels(exc.source or "unknown").inc()
+            log.warning("/drift %s: %s unreachable: %s", cmd.verb, exc.source, exc)
+            return render.upstream_error(exc), "upstream_error"
+        except StoreError as exc:
+            self._metrics.upstream_errors.labels("redis").inc()
+            log.warning("/drift %s: Redis failed: %s", cmd.verb, exc)
+            return render.store_error(exc), "store_error"
+        except Exception:  # the delivery edge: log everything, show nothing internal
+            log.exception("/drift %s failed", cmd.verb)
+            return render.internal_error(), "internal_error"
+
+    def _run(self, cmd: commands.Command, user: str) -> render.Message:
+        backend = self._backend
+        match cmd:
+            case commands.AppCmd(name=name):
+                with self._timed("app"):
+                    return render.app_report(backend.app_report(name))
+            case commands.LogsCmd(name=name):
+                with self._timed("logs"):
+                    stuck = backend.logs_report(name)
+                return render.stuck_app(stuck, self._clock())
+            case commands.DigestCmd():
+                with self._timed("digest"):
+                    blocks, text = backend.digest_preview()
+                return render.fit(blocks, text, more="run `drift-bot digest`")
+            case commands.AckCmd():
+                self._check_ack_group(user)
+                return render.ack_confirmation(backend.ack(cmd, user), self._clock())
+            case commands.AcksCmd():
+                return render.acks_list(backend.acks(), self._clock())
+            case commands.UnackCmd(ack_id=ack_id):
+                self._check_ack_group(user)
+                return render.unack_confirmation(backend.unack(ack_id, user))
+            case commands.Help():
+                return render.help_message()
+
+    def _check_ack_group(self, user: str) -> None:
+        """With DRIFT_ACK_GROUP set, only its members may ack or unack."""
+        group = self._ack_group
+        if not group:
+            return
+        method = "usergroups.users.list"
+        try:
+            members = self._client.usergroups_users_list(usergroup=group).get("users") or []
+        except SlackApiError as exc:
+            self._metrics.slack_api_errors.labels(method).inc()
+            error = str(exc.response.get("error", "unknown error"))
+            raise _Refusal(render.ack_group_unavailable(group, error)) from exc
+        except (SlackClientError, OSError) as exc:
+            self._metrics.slack_api_errors.labels(method).inc()
+            raise _Refusal(render.ack_group_unavailable(group, type(exc).__name__)) from exc
+        if user not in members:
+            raise _Refusal(render.ack_forbidden(group))
+
+    def _reply(self, response_url: str, message: render.Message) -> None:
+        """Send the answer to the command's response_url; text only if Slack refuses blocks."""
+        if not response_url:
+            log.warning("no response_url in the command payload; the answer is dropped")
+            return
+        # The URL is a capability (anyone holding it may post for 30 minutes): never logged.
+        webhook = WebhookClient(
+            response_url, timeout=RESPONSE_TIMEOUT_SECONDS, retry_handlers=retry_handlers()
+        )
+        text_only: dict[str, Any] = {"response_type": "ephemeral", "text": message.text}
+        if not message.blocks:
+            self._post(webhook, text_only)
+            return
+        status = self._post(webhook, {**text_only, "blocks": message.blocks})
+        if status == 400:
+            # render.fit keeps blocks valid, but if Slack still refuses them, less beats nothing.
+            self._post(webhook, text_only)
+
+    def _post(self, webhook: WebhookClient, payload: dict[str, Any]) -> int | None:
+        try:
+            response = webhook.send_dict(payload)
+        except (SlackClientError, OSError) as exc:
+            self._metrics.slack_api_errors.labels("response_url").inc()
+            log.warning("could not post the answer to response_url: %s", exc)
+            return None
+        if response.status_code != 200:
+            self._metrics.slack_api_errors.labels("response_url").inc()
+            body = truncate_body(response.body or "")
+            log.warning("Slack refused the answer: HTTP %s %s", response.status_code, body)
+        return response.status_code
+
+    @contextmanager
+    def _timed(self, use_case: str) -> Iterator[None]:
+        with self._metrics.scan_seconds.labels(use_case).time():
+            yield
+
+    def _count(self, verb: str, outcome: str) -> None:
+        self._metrics.commands.labels(verb, outcome).inc()
+
+
+def _send_ack(ack: BoltAck, message: render.Message) -> None:
+    ack(text=message.text, blocks=message.blocks or None, response_type="ephemeral")
+
+
+def _signing_secret(settings: Settings) -> str:
+    if settings.slack_signing_secret is not None:
+        return settings.slack_signing_secret.get_secret_value()
+    if settings.slack_app_token is not None:
+        # Socket Mode needs no signing secret, but /slack/events may still be routed: a random
+        # secret nobody knows makes every HTTP request fail verification instead of passing.
+        return secrets.token_hex(32)
+    msg = (
+        "SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify Slack's requests "
+        "(or set SLACK_APP_TOKEN to use Socket Mode)"
+    )
+    raise ConfigError(msg)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

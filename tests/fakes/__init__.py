@@ -1,0 +1,1 @@
+"""Test doubles that real clients talk to over loopback (no network, no mocks of our own code)."""

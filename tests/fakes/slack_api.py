@@ -1,0 +1,308 @@
+"""A recording fake of Slack's Web API and ``response_url`` endpoint, for real slack_sdk clients.
+
+``slack_sdk.WebClient(base_url=fake.api_url)`` and ``WebhookClient(fake.response_url(...))``
+talk to it over loopback exactly as they would to Slack: bearer-token checks, Slack's message
+limits (an over-long message is refused with ``invalid_blocks`` instead of being accepted
+silently, so a renderer that breaks the limits fails its test), and ``429 Retry-After`` on
+demand. Every request is recorded, so tests assert on what was actually sent.
+
+Unlike bolt-python's mock server it binds an ephemeral port, so parallel runs never collide.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_FIELD_TEXT = 2000
+MAX_TEXT = 40_000
+
+BOT_USER_ID = "U0DRIFTBOT"
+TEAM_ID = "T0FAKE"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request the fake received, and what it answered."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: Mapping[str, Any]
+    """Parsed JSON or form body (a form's ``blocks`` JSON string is decoded too)."""
+    raw: bytes
+    status: int
+    answer: Any
+    """The JSON answer of a Web API method, or the text answer of a response_url."""
+
+    @property
+    def accepted(self) -> bool:
+        """Whether Slack would have taken this request (HTTP 200 and ``ok``)."""
+        if self.status != 200:
+            return False
+        return self.answer == "ok" or (isinstance(self.answer, dict) and bool(self.answer["ok"]))
+
+    @property
+    def text_of_blocks(self) -> str:
+        """Every text in the blocks plus the fallback text, joined (for content assertions)."""
+        return "\n".join([*_texts(self.body.get("blocks") or []), str(self.body.get("text", ""))])
+
+
+@dataclass
+class _RateLimit:
+    remaining: int
+    retry_after: int
+
+
+@dataclass
+class FakeSlackApi:
+    """The fake server; use as a context manager or call `start`/`close`."""
+
+    token: str = "xoxb-fake-bot-token"
+    usergroups: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """User-group id → member user ids, for ``usergroups.users.list``."""
+    channels: Mapping[str, str] = field(default_factory=lambda: {"C0DRIFT": "platform"})
+    """Channel id → name, for ``conversations.info``."""
+    requests: list[Recorded] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._limits: dict[str, _RateLimit] = {}
+        self._ts = 1_700_000_000
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> FakeSlackApi:
+        fake = self
+
+        class Handler(_Handler):
+            owner = fake
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="fake-slack", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeSlackApi:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- addresses and controls -----------------------------------------------------------
+
+    @property
+    def base(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        """What SLACK_API_URL / ``WebClient(base_url=...)`` should be."""
+        return f"{self.base}/api/"
+
+    def response_url(self, ident: str = "1") -> str:
+        """A ``response_url`` for one slash command invocation."""
+        return f"{self.base}/response/{ident}"
+
+    def rate_limit(self, path: str, *, times: int, retry_after: int = 1) -> None:
+        """Answer the next ``times`` requests to ``path`` with 429 and ``Retry-After``."""
+        with self._lock:
+            self._limits[path] = _RateLimit(times, retry_after)
+
+    def calls(self, path: str) -> list[Recorded]:
+        """Requests received on ``path`` (e.g. ``/api/chat.postMessage``), oldest first."""
+        with self._lock:
+            return [r for r in self.requests if r.path == path]
+
+    def responses(self, ident: str = "1") -> list[Recorded]:
+        """Messages posted to one ``response_url``."""
+        return self.calls(f"/response/{ident}")
+
+    # --- request handling (called on server threads) --------------------------------------
+
+    def _handle(
+        self, method: str, path: str, headers: Mapping[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        body = _parse(headers.get("content-type", ""), raw, urlsplit(path).query)
+        path = urlsplit(path).path
+        status, extra, answer = self._answer(path, headers, body)
+        with self._lock:
+            self.requests.append(Recorded(method, path, dict(headers), body, raw, status, answer))
+        return status, extra, answer
+
+    def _answer(
+        self, path: str, headers: Mapping[str, str], body: Mapping[str, Any]
+    ) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            limit = self._limits.get(path)
+            if limit is not None and limit.remaining > 0:
+                limit.remaining -= 1
+                retry = {"Retry-After": str(limit.retry_after)}
+                return 429, retry, {"ok": False, "error": "ratelimited"}
+        if path.startswith("/response/"):
+            problem = limit_problem(body)
+            return (400, {}, problem) if problem else (200, {}, "ok")
+        if not path.startswith("/api/"):
+            return 404, {}, {"ok": False, "error": "not_found"}
+        auth = headers.get("authorization", "")
+        if not auth:
+            return 200, {}, {"ok": False, "error": "not_authed"}
+        if auth != f"Bearer {self.token}":
+            return 200, {}, {"ok": False, "error": "invalid_auth"}
+        return 200, {}, self._method(path.removeprefix("/api/"), body)
+
+    def _method(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        if name == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://fake.slack.test/",
+                "team": "Fake",
+                "user": "drift-bot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": "B0DRIFTBOT",
+            }
+        if name in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+            return self._message(name, body)
+        if name == "usergroups.users.list":
+            group = str(body.get("usergroup", ""))
+            if group not in self.usergroups:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": list(self.usergroups[group])}
+        if name == "conversations.info":
+            channel = str(body.get("channel", ""))
+            if channel not in self.channels:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": {"id": channel, "name": self.channels[channel]}}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _message(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        channel = str(body.get("channel", ""))
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if not body.get("text") and not body.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        problem = limit_problem(body)
+        if problem:
+            return {"ok": False, "error": problem}
+        with self._lock:
+            self._ts += 1
+            ts = f"{self._ts}.000100"
+        if name == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if name == "chat.update":
+            return {"ok": True, "channel": channel, "ts": body.get("ts", ts)}
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text")}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: FakeSlackApi
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def _serve(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, extra, answer = self.owner._handle(method, self.path, headers, raw)
+        text = answer if isinstance(answer, str) else json.dumps(answer)
+        payload = text.encode()
+        self.send_response(status)
+        ctype = "text/plain" if isinstance(answer, str) else "application/json"
+        self.send_header("Content-Type", f"{ctype}; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in extra.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output clean; the recorded requests are the log."""
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 5.0, interval: float = 0.01) -> None:
+    """Poll until ``predicate()`` is truthy (answers sent from worker threads arrive later)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def _parse(content_type: str, raw: bytes, query: str) -> dict[str, Any]:
+    body: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query).items()}
+    if "json" in content_type and raw:
+        parsed = json.loads(raw)
+        if isinstance(parsed, dict):
+            body.update(parsed)
+    elif raw:
+        body.update({k: v[-1] for k, v in parse_qs(raw.decode()).items()})
+    if isinstance(body.get("blocks"), str):
+        body["blocks"] = json.loads(body["blocks"])
+    return body
+
+
+def limit_problem(body: Mapping[str, Any]) -> str | None:
+    """Slack's message limits; ``invalid_blocks`` when any is broken."""
+    blocks = body.get("blocks") or []
+    if len(str(body.get("text", ""))) > MAX_TEXT or len(blocks) > MAX_BLOCKS:
+        return "invalid_blocks"
+    for block in blocks:
+        if not _block_ok(block):
+            return "invalid_blocks"
+    return None
+
+
+def _block_ok(block: Mapping[str, Any]) -> bool:
+    kind = block.get("type")
+    text = block.get("text") or {}
+    if kind == "header":
+        return text.get("type") == "plain_text" and 0 < len(text.get("text", "")) <= MAX_HEADER_TEXT
+    if kind == "section":
+        fields = block.get("fields") or []
+        if not text and not fields:
+            return False
+        if len(text.get("text", "")) > MAX_SECTION_TEXT or len(fields) > 10:
+            return False
+        return all(len(f.get("text", "")) <= MAX_FIELD_TEXT for f in fields)
+    if kind == "context":
+        elements = block.get("elements") or []
+        return 0 < len(elements) <= 10
+    return kind in ("divider", "actions", "image", "rich_text")
+
+
+def _texts(blocks: Sequence[Mapping[str, Any]]) -> Iterator[str]:
+    for block in blocks:
+        text = block.get("text")
+        if isinstance(text, dict):
+            yield str(text.get("text", ""))
+        for item in [*(block.get("fields") or []), *(block.get("elements") or [])]:
+            if isinstance(item, dict) and "text" in item:
+                yield str(item["text"])
