@@ -1,0 +1,191 @@
+"""Classification of one Application's drift: plan what to fetch, then judge every resource.
+
+Purely computational, like kopf's ``detect_changing_cause``: the service calls `plan` to learn
+which CRDs and cluster-wide lists it must fetch, fetches them, and passes them back as `Facts`
+to `classify_app`. No I/O, no clock, nothing cached between calls.
+
+`classify_app` returns exactly one finding per drifting ``status.resources`` entry, including
+entries Argo CD's managed-resources omitted (hooks): a resource that drifts is never dropped,
+and it is never reported twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from bot.core import diffs, rules, schema, usage
+from bot.core.model import (
+    Application,
+    DriftClass,
+    Finding,
+    KindRef,
+    ManagedResource,
+    RawObject,
+    ResourceKey,
+    ResourceStatus,
+)
+from bot.core.redact import redact_value
+from bot.core.rules.context import Context, hook_flavour
+from bot.core.schema import SchemaNode
+
+# API groups served by Kubernetes itself: their kinds have no CRD to fetch.
+BUILTIN_GROUPS: Final = frozenset(
+    {
+        "",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "apps",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "autoscaling",
+        "batch",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "internal.apiserver.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "policy",
+        "rbac.authorization.k8s.io",
+        "resource.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+        "storagemigration.k8s.io",
+    }
+)
+_PRECEDENCE: Final = {c: i for i, c in enumerate(DriftClass)}
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """What the service must fetch before classifying one app."""
+
+    crds: frozenset[tuple[str, str]]
+    """(group, kind) of custom resources among the diffable drifting resources."""
+    lookups: frozenset[KindRef]
+    """Cluster-wide lists needed to find users of zombie candidates."""
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the service fetched for `Needs`, plus the cross-app ownership index."""
+
+    crds: Mapping[tuple[str, str], RawObject] = field(default_factory=dict)
+    """Fetched CRDs; a missing key means not found or not fetched."""
+    owners: Mapping[ResourceKey, tuple[str, ...]] = field(default_factory=dict)
+    """Resource → tracking names of every app listing it (see `index_owners`)."""
+    inventory: Mapping[KindRef, Sequence[RawObject]] = field(default_factory=dict)
+    """Results of `Needs.lookups`; a missing key means the list could not be read."""
+
+
+def index_owners(apps: Iterable[Application]) -> dict[ResourceKey, tuple[str, ...]]:
+    """Which apps list each resource in their status (for classes C and E)."""
+    index: dict[ResourceKey, dict[str, None]] = {}
+    for app in apps:
+        for resource in app.resources:
+            index.setdefault(resource.key, {})[app.tracking_name] = None
+    return {key: tuple(sorted(names)) for key, names in index.items()}
+
+
+def plan(app: Application, managed: Sequence[ManagedResource]) -> Needs:
+    """The CRDs and lists `classify_app` will need for this app."""
+    by_key = {m.key: m for m in managed}
+    crds: set[tuple[str, str]] = set()
+    lookups: set[KindRef] = set()
+    for status in app.drifting_resources:
+        item = by_key.get(status.key)
+        if item is None:
+            continue
+        if item.target and item.live and status.key.group not in BUILTIN_GROUPS:
+            crds.add((status.key.group, status.key.kind))
+        if _zombie_candidate(status, item):
+            lookups |= usage.lookups_for(status.key, item.live)
+    return Needs(crds=frozenset(crds), lookups=frozenset(lookups))
+
+
+def classify_app(
+    app: Application, managed: Sequence[ManagedResource], facts: Facts
+) -> tuple[Finding, ...]:
+    """One finding per drifting resource, sorted by class precedence, then resource.
+
+    Args:
+        app: The Application (its ``status.resources`` say what drifts).
+        managed: Its managed-resources (git and live states).
+        facts: CRDs, the ownership index and the lists `plan` asked for.
+    """
+    by_key = {m.key: m for m in managed}
+    zombies = {
+        s.key: by_key[s.key].live
+        for s in app.drifting_resources
+        if _zombie_candidate(s, by_key.get(s.key))
+    }
+    verdicts = usage.assess(zombies, facts.inventory)
+    findings = [
+        judge(_context(app, status, by_key.get(status.key), facts, verdicts.get(status.key)))
+        for status in app.drifting_resources
+    ]
+    return tuple(sorted(findings, key=lambda f: (_PRECEDENCE[f.drift_class], f.key)))
+
+
+def judge(ctx: Context) -> Finding:
+    """The decision ladder: the first rule that recognises the drift names its class."""
+    for rule in rules.RULES:
+        finding = rule(ctx)
+        if finding is not None:
+            return finding
+    # Nothing benign explains it: name it with its fields, never hide it.
+    return rules.FALLBACK(ctx)
+
+
+def _zombie_candidate(status: ResourceStatus, item: ManagedResource | None) -> bool:
+    if item is None or item.live is None or not status.requires_pruning:
+        return False
+    return hook_flavour(status, item.live) is None
+
+
+def _context(
+    app: Application,
+    status: ResourceStatus,
+    item: ManagedResource | None,
+    facts: Facts,
+    verdict: usage.Verdict | None,
+) -> Context:
+    key = status.key
+    target = item.target if item else None
+    live = item.live if item else None
+    crd_schema = _crd_schema(key, target, live, facts)
+    changes = diffs.diff(target, live, crd_schema=crd_schema) if target and live else ()
+    target_view = redact_value(target, kind=key.kind) if target else None
+    live_view = redact_value(live, kind=key.kind) if live else None
+    evidence = tuple(
+        diffs.to_evidence(c, git_view=target_view or {}, live_view=live_view or {}) for c in changes
+    )
+    return Context(
+        app=app,
+        status=status,
+        found=item is not None,
+        target=target,
+        live=live,
+        changes=changes,
+        evidence=evidence,
+        target_view=target_view,
+        live_view=live_view,
+        crd_schema=crd_schema,
+        owners=facts.owners.get(key, ()),
+        verdict=verdict,
+    )
+
+
+def _crd_schema(
+    key: ResourceKey, target: RawObject | None, live: RawObject | None, facts: Facts
+) -> SchemaNode | None:
+    if key.group in BUILTIN_GROUPS:
+        return None
+    crd = facts.crds.get((key.group, key.kind))
+    api_version = str((live or target or {}).get("apiVersion", ""))
+    return schema.version_schema(crd, api_version) if crd else None

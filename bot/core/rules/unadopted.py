@@ -1,0 +1,40 @@
+"""Class C: the object is in git, but the live one does not carry this app's tracking id.
+
+The seed's CRDs were installed before Argo CD existed, so they carry no
+``argocd.argoproj.io/tracking-id`` and Argo CD will not silently adopt them. The same holds for
+an id naming an app that does not list the object (stale, copied), or naming this app but a
+different object. An id naming another app that *does* list it is a fight between two apps:
+class E, not this rule.
+"""
+
+from __future__ import annotations
+
+from bot.core import fixes
+from bot.core.model import DriftClass, Finding
+from bot.core.rules.context import Context
+from bot.core.rules.ownership import claim
+
+
+def rule(ctx: Context) -> Finding | None:
+    """A finding when the live object is not adopted by this app, else ``None``."""
+    if ctx.target is None or ctx.live is None:
+        return None
+    seen = claim(ctx)
+    me = ctx.app.tracking_name
+    if seen.raw is None:
+        reason = "has no argocd.argoproj.io/tracking-id, so Argo CD does not adopt it"
+    elif seen.parsed is None:
+        reason = f"has a malformed tracking id, so Argo CD does not adopt it for {me}"
+    elif seen.parsed.app == me:
+        if seen.parsed.names(ctx.key):
+            return None
+        reason = f"has a tracking id of {me} that names a different object (copied metadata?)"
+    elif seen.parsed.app in ctx.owners:
+        return None
+    else:
+        reason = f"has a tracking id naming app {seen.parsed.app}, which does not list it"
+    summary = f"The live object {reason}."
+    evidence = (seen.evidence(), *ctx.evidence)
+    return ctx.finding(
+        DriftClass.UNADOPTED, summary, fixes.annotate(seen.expected, ctx.key), evidence=evidence
+    )

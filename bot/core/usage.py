@@ -1,0 +1,485 @@
+"""Who still uses a zombie, and in which order zombies can be deleted.
+
+A zombie (class D) is an object git no longer has but the cluster still runs, kept alive by
+``prune: false``. Deleting one is only safe when nothing references it: an IngressClass still
+named by an Ingress, a ServiceAccount a running pod runs as, a ConfigMap mounted somewhere.
+Calling something safe that is not is the worst mistake this product can make, so the rules
+here are one-sided: any list we needed but could not read makes the answer "not safe", and the
+only users we discount are zombies of the same app that are themselves safe (they go first).
+
+`lookups_for` says which cluster-wide lists the service must fetch; `find_users` reads them;
+`assess` decides safety for all zombies of an app at once and orders the deletes so users go
+before what they use (bindings before roles, namespaced before cluster-scoped, webhooks first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from bot.core.model import KindRef, RawObject, ResourceKey
+
+PODS: Final = KindRef("", "v1", "Pod", "pods")
+PVCS: Final = KindRef("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims")
+INGRESSES: Final = KindRef("networking.k8s.io", "v1", "Ingress", "ingresses")
+ROLE_BINDINGS: Final = KindRef("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings")
+CLUSTER_ROLE_BINDINGS: Final = KindRef(
+    "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False
+)
+API_SERVICES: Final = KindRef("apiregistration.k8s.io", "v1", "APIService", "apiservices", False)
+VALIDATING_WEBHOOKS: Final = KindRef(
+    "admissionregistration.k8s.io",
+    "v1",
+    "ValidatingWebhookConfiguration",
+    "validatingwebhookconfigurations",
+    False,
+)
+MUTATING_WEBHOOKS: Final = KindRef(
+    "admissionregistration.k8s.io",
+    "v1",
+    "MutatingWebhookConfiguration",
+    "mutatingwebhookconfigurations",
+    False,
+)
+
+_DEFAULT_CLASS_ANNOTATION: Final = "ingressclass.kubernetes.io/is-default-class"
+_LEGACY_CLASS_ANNOTATION: Final = "kubernetes.io/ingress.class"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """One object that references the zombie, and through which field."""
+
+    key: ResourceKey
+    via: str
+
+    def __str__(self) -> str:
+        scope = f"{self.key.namespace}/" if self.key.namespace else ""
+        return f"{self.key.kind} {scope}{self.key.name} ({self.via})"
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What `find_users` saw: the users, and the lists it needed but did not get."""
+
+    users: tuple[User, ...]
+    missing: tuple[KindRef, ...] = ()
+    unknown: str = ""
+    """Why the needed lists could not even be determined (e.g. a CRD without ``spec.names``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether one zombie may be deleted, why not, and where it sits in the delete order."""
+
+    safe: bool
+    blockers: tuple[str, ...] = ()
+    """Human reasons it is not safe: users still there, lists that could not be read."""
+    users: tuple[str, ...] = ()
+    """Who still uses it (``Pod ns/name (serviceAccountName)``), other than safe zombies."""
+    first: tuple[ResourceKey, ...] = ()
+    """Zombies of the same app that use it; they must be deleted before it."""
+    checked: tuple[KindRef, ...] = ()
+    """The lists that were searched for users."""
+    step: int = 0
+    """1-based position in the app's delete order (0 when not safe)."""
+    total: int = 0
+
+
+# --- what to list ----------------------------------------------------------------------------
+
+
+def crd_served_kind(crd: RawObject) -> KindRef | None:
+    """The custom resources a live CRD serves (storage version), or ``None`` if unreadable."""
+    spec = crd.get("spec") or {}
+    names = spec.get("names") or {}
+    versions = [v for v in spec.get("versions") or [] if isinstance(v, dict) and v.get("name")]
+    chosen = next((v for v in versions if v.get("storage")), versions[0] if versions else None)
+    group, kind, plural = spec.get("group"), names.get("kind"), names.get("plural")
+    if chosen is None or not (isinstance(group, str) and group and kind and plural):
+        return None
+    return KindRef(
+        group, str(chosen["name"]), str(kind), str(plural), spec.get("scope") != "Cluster"
+    )
+
+
+def lookups_for(key: ResourceKey, live: RawObject | None) -> frozenset[KindRef]:
+    """The cluster-wide lists needed to find users of ``key`` (empty for kinds nothing uses)."""
+    if key.kind == "CustomResourceDefinition":
+        served = crd_served_kind(live or {})
+        return frozenset({served}) if served else frozenset()
+    return frozenset(ref for ref, _ in _FINDERS.get((key.group, key.kind), ()))
+
+
+# --- who uses it -----------------------------------------------------------------------------
+
+Finder = Callable[[ResourceKey, RawObject, RawObject], Iterator[str]]
+"""(zombie key, zombie live object, candidate user) → the fields through which it is used."""
+
+
+def find_users(
+    key: ResourceKey,
+    live: RawObject | None,
+    inventory: Mapping[KindRef, Sequence[RawObject]],
+    *,
+    zombies: frozenset[ResourceKey] = frozenset(),
+) -> Usage:
+    """Every listed object that references ``key``.
+
+    Args:
+        key: The zombie.
+        live: Its live object (a CRD's names, an IngressClass's default flag live there).
+        inventory: The lists the service fetched; a missing entry means the list failed.
+        zombies: Other zombies of the same app; a pod owned by one of them is reported as that
+            workload, so deleting the workload first frees the object.
+
+    Returns:
+        The users and the lists that were needed but missing.
+    """
+    if key.kind == "CustomResourceDefinition":
+        return _crd_users(key, live or {}, inventory)
+    finders = _FINDERS.get((key.group, key.kind), ())
+    users: list[User] = []
+    missing: list[KindRef] = []
+    for ref, finder in finders:
+        if ref not in inventory:
+            missing.append(ref)
+            continue
+        for candidate in inventory[ref]:
+            for via in finder(key, live or {}, candidate):
+                users.append(User(_user_key(ref, candidate, zombies), via))
+    return Usage(users=tuple(dict.fromkeys(users)), missing=tuple(missing))
+
+
+def _crd_users(
+    key: ResourceKey, live: RawObject, inventory: Mapping[KindRef, Sequence[RawObject]]
+) -> Usage:
+    served = crd_served_kind(live)
+    if served is None:
+        return Usage((), unknown=f"the live CRD {key.name} does not say which resources it serves")
+    if served not in inventory:
+        return Usage((), missing=(served,))
+    users = tuple(
+        User(_user_key(served, obj, frozenset()), "instance") for obj in inventory[served]
+    )
+    return Usage(users)
+
+
+def _user_key(ref: KindRef, obj: RawObject, zombies: frozenset[ResourceKey]) -> ResourceKey:
+    meta = obj.get("metadata") or {}
+    own = ResourceKey(ref.group, ref.kind, str(meta.get("namespace") or ""), str(meta.get("name")))
+    if ref != PODS:
+        return own
+    return _zombie_owner(own, meta, zombies) or own
+
+
+def _zombie_owner(
+    pod: ResourceKey, meta: Mapping[str, Any], zombies: frozenset[ResourceKey]
+) -> ResourceKey | None:
+    """The same-app zombie workload that owns a pod, when there is one.
+
+    A Deployment owns its pods through a ReplicaSet named ``<deployment>-<pod-template-hash>``;
+    the pod carries that hash as a label, so the Deployment is found without listing ReplicaSets.
+    """
+    template_hash = (meta.get("labels") or {}).get("pod-template-hash")
+    for ref in meta.get("ownerReferences") or []:
+        kind, name = ref.get("kind"), str(ref.get("name"))
+        group = str(ref.get("apiVersion", "")).rpartition("/")[0]
+        candidates = [ResourceKey(group, str(kind), pod.namespace, name)]
+        if kind == "ReplicaSet" and template_hash and name.endswith(f"-{template_hash}"):
+            deployment = name.removesuffix(f"-{template_hash}")
+            candidates.append(ResourceKey("apps", "Deployment", pod.namespace, deployment))
+        for candidate in candidates:
+            if candidate in zombies:
+                return candidate
+    return None
+
+
+def _meta(obj: RawObject) -> Mapping[str, Any]:
+    return obj.get("metadata") or {}
+
+
+def _same_namespace(key: ResourceKey, obj: RawObject) -> bool:
+    return _meta(obj).get("namespace") == key.namespace
+
+
+def _ingress_class_users(key: ResourceKey, live: RawObject, ing: RawObject) -> Iterator[str]:
+    spec = ing.get("spec") or {}
+    legacy = (_meta(ing).get("annotations") or {}).get(_LEGACY_CLASS_ANNOTATION)
+    if spec.get("ingressClassName") == key.name:
+        yield "spec.ingressClassName"
+    if legacy == key.name:
+        yield f"{_LEGACY_CLASS_ANNOTATION} annotation"
+    is_default = (_meta(live).get("annotations") or {}).get(_DEFAULT_CLASS_ANNOTATION) == "true"
+    if is_default and not spec.get("ingressClassName") and not legacy:
+        yield "no class set, and this is the default IngressClass"
+
+
+def _role_ref_users(key: ResourceKey, _live: RawObject, binding: RawObject) -> Iterator[str]:
+    ref = binding.get("roleRef") or {}
+    if ref.get("kind") != key.kind or ref.get("name") != key.name:
+        return
+    if key.kind == "ClusterRole" or _same_namespace(key, binding):
+        yield "roleRef"
+
+
+def _subject_users(key: ResourceKey, _live: RawObject, binding: RawObject) -> Iterator[str]:
+    for subject in binding.get("subjects") or []:
+        if (subject.get("kind"), subject.get("name"), subject.get("namespace")) == (
+            "ServiceAccount",
+            key.name,
+            key.namespace,
+        ):
+            yield "subjects"
+
+
+def _pod_users(key: ResourceKey, _live: RawObject, pod: RawObject) -> Iterator[str]:
+    if key.kind == "Namespace":
+        if _meta(pod).get("namespace") == key.name:
+            yield "runs in it"
+        return
+    if key.kind != "PriorityClass" and not _same_namespace(key, pod):
+        return
+    for kind, name, via in pod_references(pod):
+        if (kind, name) == (key.kind, key.name):
+            yield via
+
+
+def pod_references(pod: RawObject) -> Iterator[tuple[str, Any, str]]:
+    """Every object a pod spec names: (kind, name, through which field)."""
+    spec = pod.get("spec") or {}
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    if account:
+        yield "ServiceAccount", account, "serviceAccountName"
+    if spec.get("priorityClassName"):
+        yield "PriorityClass", spec["priorityClassName"], "priorityClassName"
+    for secret in spec.get("imagePullSecrets") or []:
+        yield "Secret", secret.get("name"), "imagePullSecrets"
+    for volume in spec.get("volumes") or []:
+        yield from _volume_references(volume)
+    for group in ("initContainers", "containers", "ephemeralContainers"):
+        for container in spec.get(group) or []:
+            yield from _container_references(container)
+
+
+def _volume_references(volume: Mapping[str, Any]) -> Iterator[tuple[str, Any, str]]:
+    via = f"volume {volume.get('name')}"
+    if "configMap" in volume:
+        yield "ConfigMap", (volume["configMap"] or {}).get("name"), via
+    if "secret" in volume:
+        yield "Secret", (volume["secret"] or {}).get("secretName"), via
+    if "persistentVolumeClaim" in volume:
+        yield "PersistentVolumeClaim", (volume["persistentVolumeClaim"] or {}).get("claimName"), via
+    for source in (volume.get("projected") or {}).get("sources") or []:
+        if "configMap" in source:
+            yield "ConfigMap", (source["configMap"] or {}).get("name"), f"projected {via}"
+        if "secret" in source:
+            yield "Secret", (source["secret"] or {}).get("name"), f"projected {via}"
+
+
+def _container_references(container: Mapping[str, Any]) -> Iterator[tuple[str, Any, str]]:
+    name = container.get("name")
+    for env in container.get("env") or []:
+        source = env.get("valueFrom") or {}
+        if "configMapKeyRef" in source:
+            yield "ConfigMap", source["configMapKeyRef"].get("name"), f"env of container {name}"
+        if "secretKeyRef" in source:
+            yield "Secret", source["secretKeyRef"].get("name"), f"env of container {name}"
+    for env_from in container.get("envFrom") or []:
+        if "configMapRef" in env_from:
+            yield "ConfigMap", env_from["configMapRef"].get("name"), f"envFrom of container {name}"
+        if "secretRef" in env_from:
+            yield "Secret", env_from["secretRef"].get("name"), f"envFrom of container {name}"
+
+
+def _ingress_users(key: ResourceKey, _live: RawObject, ing: RawObject) -> Iterator[str]:
+    if not _same_namespace(key, ing):
+        return
+    spec = ing.get("spec") or {}
+    if key.kind == "Secret":
+        if any(tls.get("secretName") == key.name for tls in spec.get("tls") or []):
+            yield "spec.tls"
+        return
+    backends = [spec.get("defaultBackend") or spec.get("backend") or {}]
+    for rule in spec.get("rules") or []:
+        backends += [p.get("backend") or {} for p in (rule.get("http") or {}).get("paths") or []]
+    if any(_backend_service(b) == key.name for b in backends):
+        yield "backend"
+
+
+def _backend_service(backend: Mapping[str, Any]) -> Any:
+    return (backend.get("service") or {}).get("name") or backend.get("serviceName")
+
+
+def _service_ref_matches(key: ResourceKey, ref: Any) -> bool:
+    return isinstance(ref, dict) and (ref.get("name"), ref.get("namespace")) == (
+        key.name,
+        key.namespace,
+    )
+
+
+def _api_service_users(key: ResourceKey, _live: RawObject, api: RawObject) -> Iterator[str]:
+    if _service_ref_matches(key, (api.get("spec") or {}).get("service")):
+        yield "spec.service"
+
+
+def _webhook_users(key: ResourceKey, _live: RawObject, config: RawObject) -> Iterator[str]:
+    for hook in config.get("webhooks") or []:
+        if _service_ref_matches(key, (hook.get("clientConfig") or {}).get("service")):
+            yield f"webhook {hook.get('name')}"
+
+
+def _pvc_users(key: ResourceKey, _live: RawObject, pvc: RawObject) -> Iterator[str]:
+    spec = pvc.get("spec") or {}
+    if key.kind == "StorageClass" and spec.get("storageClassName") == key.name:
+        yield "spec.storageClassName"
+    elif key.kind == "PersistentVolume" and spec.get("volumeName") == key.name:
+        yield "spec.volumeName"
+    elif key.kind == "Namespace" and _meta(pvc).get("namespace") == key.name:
+        yield "stored in it"
+
+
+_FINDERS: Final[dict[tuple[str, str], tuple[tuple[KindRef, Finder], ...]]] = {
+    ("networking.k8s.io", "IngressClass"): ((INGRESSES, _ingress_class_users),),
+    ("rbac.authorization.k8s.io", "Role"): ((ROLE_BINDINGS, _role_ref_users),),
+    ("rbac.authorization.k8s.io", "ClusterRole"): (
+        (ROLE_BINDINGS, _role_ref_users),
+        (CLUSTER_ROLE_BINDINGS, _role_ref_users),
+    ),
+    ("", "ServiceAccount"): (
+        (PODS, _pod_users),
+        (ROLE_BINDINGS, _subject_users),
+        (CLUSTER_ROLE_BINDINGS, _subject_users),
+    ),
+    ("", "ConfigMap"): ((PODS, _pod_users),),
+    ("", "Secret"): ((PODS, _pod_users), (INGRESSES, _ingress_users)),
+    ("", "Service"): (
+        (INGRESSES, _ingress_users),
+        (API_SERVICES, _api_service_users),
+        (VALIDATING_WEBHOOKS, _webhook_users),
+        (MUTATING_WEBHOOKS, _webhook_users),
+    ),
+    ("", "PersistentVolumeClaim"): ((PODS, _pod_users),),
+    ("", "PersistentVolume"): ((PVCS, _pvc_users),),
+    ("scheduling.k8s.io", "PriorityClass"): ((PODS, _pod_users),),
+    ("storage.k8s.io", "StorageClass"): ((PVCS, _pvc_users),),
+    ("", "Namespace"): ((PODS, _pod_users), (PVCS, _pvc_users)),
+}
+
+
+# --- safety and order ------------------------------------------------------------------------
+
+
+def assess(
+    zombies: Mapping[ResourceKey, RawObject | None],
+    inventory: Mapping[KindRef, Sequence[RawObject]],
+) -> dict[ResourceKey, Verdict]:
+    """Decide, for every zombie of one app, whether it can be deleted and in which order.
+
+    A zombie is safe when every list it needs was read and each of its users is another zombie
+    of the same app that is itself safe. Cycles count as unsafe: no order would work.
+    """
+    keys = frozenset(zombies)
+    usages = {k: find_users(k, zombies[k], inventory, zombies=keys) for k in zombies}
+    safe: dict[ResourceKey, bool] = {}
+
+    def is_safe(key: ResourceKey, visiting: frozenset[ResourceKey]) -> bool:
+        if key not in safe:
+            usage = usages[key]
+            ok = not usage.missing and not usage.unknown
+            for user in usage.users:
+                seen = visiting | {key}
+                ok = ok and user.key in keys and user.key not in seen and is_safe(user.key, seen)
+            safe[key] = ok
+        return safe[key]
+
+    for key in zombies:
+        is_safe(key, frozenset())
+    order = delete_order({k: _first(usages[k], keys) for k in zombies if safe[k]})
+    return {k: _verdict(k, usages[k], safe, keys, order, zombies[k]) for k in zombies}
+
+
+def _first(usage: Usage, keys: frozenset[ResourceKey]) -> tuple[ResourceKey, ...]:
+    return tuple(dict.fromkeys(u.key for u in usage.users if u.key in keys))
+
+
+def _verdict(
+    key: ResourceKey,
+    usage: Usage,
+    safe: Mapping[ResourceKey, bool],
+    keys: frozenset[ResourceKey],
+    order: Sequence[ResourceKey],
+    live: RawObject | None,
+) -> Verdict:
+    checked = tuple(sorted(lookups_for(key, live)))
+    if safe[key]:
+        return Verdict(
+            safe=True,
+            first=_first(usage, keys),
+            checked=checked,
+            step=order.index(key) + 1,
+            total=len(order),
+        )
+    blockers = [f"could not verify: listing {ref.plural} failed" for ref in usage.missing]
+    if usage.unknown:
+        blockers.append(f"could not verify: {usage.unknown}")
+    users: list[str] = []
+    for user in usage.users:
+        if user.key not in keys:
+            blockers.append(f"still used by {user}")
+            users.append(str(user))
+        elif not safe[user.key] or user.key == key:
+            blockers.append(f"used by {user}, a leftover of this app that is not safe to delete")
+            users.append(str(user))
+    return Verdict(
+        safe=False,
+        blockers=tuple(dict.fromkeys(blockers)),
+        users=tuple(dict.fromkeys(users)),
+        checked=checked,
+    )
+
+
+def delete_order(first: Mapping[ResourceKey, Sequence[ResourceKey]]) -> list[ResourceKey]:
+    """Order deletes so each object's users go before it, then by kind phase, then by key."""
+    remaining = set(first)
+    order: list[ResourceKey] = []
+    while remaining:
+        ready = [k for k in remaining if not (set(first[k]) & remaining)] or list(remaining)
+        chosen = min(ready, key=lambda k: (phase(k), k))
+        order.append(chosen)
+        remaining.remove(chosen)
+    return order
+
+
+_PHASES: Final = {
+    "ValidatingWebhookConfiguration": 0,
+    "MutatingWebhookConfiguration": 0,
+    "APIService": 0,
+    "RoleBinding": 1,
+    "ClusterRoleBinding": 2,
+    "Role": 3,
+    "Deployment": 4,
+    "StatefulSet": 4,
+    "DaemonSet": 4,
+    "ReplicaSet": 4,
+    "Job": 4,
+    "CronJob": 4,
+    "Pod": 4,
+    "Ingress": 4,
+    "Service": 5,
+    "ConfigMap": 6,
+    "Secret": 6,
+    "ServiceAccount": 6,
+    "PersistentVolumeClaim": 6,
+    "ClusterRole": 7,
+    "CustomResourceDefinition": 9,
+    "Namespace": 10,
+}
+
+
+def phase(key: ResourceKey) -> int:
+    """Delete phase: webhooks first, bindings before roles, namespaced before cluster-scoped."""
+    if key.kind in _PHASES:
+        return _PHASES[key.kind]
+    return 5 if key.namespace else 8
