@@ -83,6 +83,10 @@ class CachedClassifier:
         with self._lock:
             return len(self._entries)
 
+    def close(self) -> None:
+        """Close the wrapped classifier."""
+        self._inner.close()
+
     def clear(self) -> None:
         """Forget every cached answer (calls in flight still finish and are shared)."""
         with self._lock:

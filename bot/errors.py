@@ -1,8 +1,8 @@
 """Every error drift-bot raises on purpose, in one tree.
 
     DriftBotError
-    ├── ConfigError            bad or missing setting; the message names the env var or flag (exit 2)
-    ├── InputError             malformed data from upstream or a user (manifest, JSON, slash command)
+    ├── ConfigError            bad or missing setting; names the env var or flag (exit 2)
+    ├── InputError             malformed data from upstream or a user (JSON, slash command)
     │   └── UnknownAppError    no such Application (carries close matches)
     ├── UpstreamError          talking to Kubernetes or Argo CD failed (exit 3 from the CLI)
     │   ├── UpstreamAuthError      401/403: the token is wrong or lacks permissions
@@ -78,3 +78,7 @@ class UpstreamUnavailableError(UpstreamError):
 
 class StoreError(DriftBotError):
     """Redis is unreachable or failed; commands that need it answer with this message."""
+
+
+class DeliveryError(DriftBotError):
+    """Slack refused or failed a post after retries; the message says which call and why."""

@@ -6,10 +6,22 @@ service may pass in-memory fakes. Every method raises only `bot.errors` types.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.core.model import KindRef, RawObject, ResourceKey
+from bot.core.model import (
+    Ack,
+    AppReport,
+    KindRef,
+    RawObject,
+    ResourceKey,
+    ScanReport,
+    StuckApp,
+)
+
+if TYPE_CHECKING:
+    from bot.core.digest import Snapshot
 
 
 class ClusterReader(Protocol):
@@ -53,3 +65,61 @@ class ArgoReader(Protocol):
     def check(self) -> None:
         """Raise an `UpstreamError` unless Argo CD answers with our token."""
         ...
+
+
+class Classifier(Protocol):
+    """ "Ask the classifier": in-process (`bot.service.DriftService`), cached, or remote over HTTP.
+
+    Slack handlers, the scheduler and the CLI depend on this, never on where it runs.
+    """
+
+    def scan(self, only: Sequence[str] = ()) -> ScanReport:
+        """Classify every drifting resource and find stuck apps (optionally only some apps)."""
+        ...
+
+    def app_report(self, name: str) -> AppReport:
+        """One app's findings and health; `UnknownAppError` with close matches if absent."""
+        ...
+
+    def logs_report(self, name: str) -> StuckApp:
+        """Why one app's workload is unhealthy: pods, restarts, decisive (redacted) log lines."""
+        ...
+
+    def close(self) -> None:
+        """Release connections (upstream pools, the remote client)."""
+        ...
+
+
+class Poster(Protocol):
+    """Posts a message to a Slack channel (or thread); returns the message ``ts``."""
+
+    def post(
+        self, channel: str, blocks: list[dict[str, Any]], text: str, *, thread_ts: str | None = None
+    ) -> str:
+        """Post once (retrying 429s per Retry-After); raise `DeliveryError` on failure."""
+        ...
+
+
+class AckStore(Protocol):
+    """Where acks live (Redis); every write is atomic and audited."""
+
+    def new_ack_id(self) -> str: ...
+    def add_ack(self, ack: Ack) -> None: ...
+    def remove_ack(self, ack_id: str, *, by: str, now: datetime) -> Ack: ...
+    def active_acks(self, now: datetime) -> list[Ack]: ...
+
+
+class StateStore(Protocol):
+    """Shared state of all replicas (Redis): acks, yesterday's snapshot, locks, incidents."""
+
+    def active_acks(self, now: datetime) -> list[Ack]: ...
+    def load_snapshot(self) -> Snapshot | None: ...
+    def save_snapshot(self, snapshot: Snapshot) -> None: ...
+    def try_lock(self, name: str, *, ttl: timedelta, owner: str) -> bool: ...
+    def release_lock(self, name: str, *, owner: str) -> None: ...
+    def mark_once(self, key: str, *, ttl: timedelta) -> bool: ...
+    def clear_mark(self, key: str) -> None: ...
+    def incident(self, app: str) -> dict[str, str] | None: ...
+    def save_incident(self, app: str, data: Mapping[str, str]) -> None: ...
+    def close_incident(self, app: str) -> None: ...
+    def open_incidents(self) -> list[str]: ...

@@ -11,6 +11,7 @@ from bot.errors import InputError
 _UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART: Final = re.compile(r"(\d{1,6})([smhdw])")
 _WHOLE: Final = re.compile(r"(?:\d{1,6}[smhdw])+")
+_MAX_SECONDS: Final = 366 * 86400
 
 
 def parse_duration(text: str) -> timedelta:
@@ -22,6 +23,9 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(cleaned))
     if seconds == 0:
         msg = f"{text!r} is zero; a duration must be positive"
+        raise InputError(msg)
+    if seconds > _MAX_SECONDS:
+        msg = f"{text!r} is longer than a year; nothing here needs that long"
         raise InputError(msg)
     return timedelta(seconds=seconds)
 

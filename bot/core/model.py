@@ -324,6 +324,12 @@ class StuckApp:
     since: datetime | None
     pods: tuple[PodDiagnosis, ...] = ()
 
+    @property
+    def fingerprint(self) -> str:
+        """Identity of this incident (app + when it became unhealthy), for acks and pings."""
+        since = _iso(self.since) or "unknown"
+        return f"stuck:{self.app}:{since}"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "app": self.app,
@@ -381,6 +387,7 @@ class ScanReport:
             "findings": [f.to_json() for f in self.findings],
             "stuck": [s.to_json() for s in self.stuck],
             "errors": [e.to_json() for e in self.errors],
+            "health": dict(self.health),
         }
 
 
@@ -403,3 +410,84 @@ class KindRef:
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
+
+
+@dataclass(frozen=True, slots=True)
+class AppReport:
+    """Everything about one app: what `/drift app NAME` and `drift-bot app NAME` show."""
+
+    generated_at: datetime
+    app: str
+    sync_status: str
+    health_status: str
+    health_since: datetime | None
+    findings: tuple[Finding, ...] = ()
+    stuck: StuckApp | None = None
+    errors: tuple[ScanError, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "generated_at": _iso(self.generated_at),
+            "app": self.app,
+            "sync": self.sync_status,
+            "health": self.health_status,
+            "health_since": _iso(self.health_since),
+            "findings": [f.to_json() for f in self.findings],
+            "stuck": self.stuck.to_json() if self.stuck else None,
+            "errors": [e.to_json() for e in self.errors],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AckScope:
+    """What an ack names: a whole app (``gitea``) or one resource (``gitea/Service/redis``)."""
+
+    app: str
+    kind: str = ""
+    name: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.app}/{self.kind}/{self.name}" if self.kind else self.app
+
+    def matches(self, finding: Finding) -> bool:
+        if finding.app != self.app:
+            return False
+        if not self.kind:
+            return True
+        return finding.key.kind.lower() == self.kind.lower() and finding.key.name == self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """Someone said "known, leave it" about exactly these drifts, until ``expires_at``.
+
+    ``fingerprints`` are the `Finding.fingerprint` values the scope matched when the ack was
+    made: if the drift changes, its fingerprint changes and the ack no longer covers it.
+    """
+
+    id: str
+    scope: AckScope
+    fingerprints: frozenset[str]
+    by: str
+    """Slack user id (or ``cli:<user>``) of who acknowledged."""
+    reason: str
+    created_at: datetime
+    expires_at: datetime
+
+    def covers(self, finding: Finding, now: datetime) -> bool:
+        return (
+            now < self.expires_at
+            and self.scope.matches(finding)
+            and finding.fingerprint in self.fingerprints
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "scope": str(self.scope),
+            "fingerprints": sorted(self.fingerprints),
+            "by": self.by,
+            "reason": self.reason,
+            "created_at": _iso(self.created_at),
+            "expires_at": _iso(self.expires_at),
+        }

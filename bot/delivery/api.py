@@ -391,6 +391,7 @@ _SCHEMAS: Final[dict[str, Any]] = {
             "findings": _list("Finding"),
             "stuck": _list("StuckApp"),
             "errors": _list("ScanError"),
+            "health": {"type": "object", "additionalProperties": _STR},
         }
     ),
     "AppReport": _obj(

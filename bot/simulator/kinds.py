@@ -140,6 +140,8 @@ BUILTIN_KINDS: Final[tuple[KindInfo, ...]] = (
         status=True,
     ),
     _b("storage.k8s.io/v1", "StorageClass", "storageclasses", False, "sc"),
+    _b("scheduling.k8s.io/v1", "PriorityClass", "priorityclasses", False, "pc"),
+    _b("apiregistration.k8s.io/v1", "APIService", "apiservices", False, status=True),
 )
 
 

@@ -139,10 +139,20 @@ def test_unknown_app_is_404_with_close_matches(client: httpx.Client) -> None:
     assert "gitea" in body["matches"]
 
 
-def test_argocd_down_becomes_errors_entries(client: httpx.Client, sim: Simulator) -> None:
-    """With Argo CD answering 503, the app report still arrives and names argocd in errors."""
+def test_argocd_down_is_503_naming_argocd(client: httpx.Client, sim: Simulator) -> None:
+    """With Argo CD answering 503 to every diff, the API answers 503 JSON naming argocd."""
     sim.inject(Fault(api="argocd", path_regex=".*", status=503, times=None))
     response = client.get("apps/gitea")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["source"] == "argocd"
+    assert body["setting"] == "ARGOCD_SERVER"
+
+
+def test_one_failing_app_becomes_an_errors_entry(client: httpx.Client, sim: Simulator) -> None:
+    """Argo CD failing for one app only: the scan still answers 200 and names it in errors."""
+    sim.inject(Fault(api="argocd", path_regex="/gitea/managed", status=503, times=None))
+    response = client.get("scan", params={"app": ["gitea", "root"]})
     assert response.status_code == 200
     errors = response.json()["errors"]
     assert any(e["source"] == "argocd" and e["app"] == "gitea" for e in errors)

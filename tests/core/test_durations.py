@@ -27,10 +27,12 @@ def test_parse_accepts_units(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "soon", "4", "h4", "-5m", "4 h", "0m", "1.5h", "9999999d", "400d", "999999w" * 40])
+@pytest.mark.parametrize(
+    "text", ["", "soon", "4", "h4", "-5m", "4 h", "0m", "1.5h", "9999999d", "400d", "999999w" * 40]
+)
 def test_parse_rejects_other_text(text: str) -> None:
     """Anything else is an InputError that shows the accepted form."""
-    with pytest.raises(InputError, match="30m, 4h or 7d|zero|longer than a year"):
+    with pytest.raises(InputError, match=r"30m, 4h or 7d|zero|longer than a year"):
         parse_duration(text)
 
 
