@@ -21,14 +21,14 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-import waitress  # type: ignore[import-untyped]  # waitress ships no type information
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
+from waitress.server import create_server
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,9 @@ class HttpServer:
         host: str = ALL_INTERFACES,
         threads: int = THREADS,
     ) -> None:
-        self._server = waitress.create_server(
+        # One host and port always yields a single-socket server; the stubs only know the
+        # union, and close() needs its asyncore map, so it is held untyped.
+        self._server: Any = create_server(
             wsgi_app, host=host, port=port, threads=threads, ident="drift-bot"
         )
         self._serving = threading.Event()

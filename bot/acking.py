@@ -1,0 +1,103 @@
+"""Use cases for acknowledging drift: ack, list, unack, and marking findings as acked.
+
+An ack is tied to the exact drift it was made for (the findings' fingerprints at ack time),
+so changed drift is reported again. An app-level ack of a stuck app also covers that stuck
+incident (`StuckApp.fingerprint`), which stops re-pings; a new incident is not covered.
+Who may ack (``DRIFT_ACK_GROUP``) is checked by the Slack layer, which owns the Slack client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.core import acks as acks_core
+from bot.core.model import Ack, AckScope, AppReport, Finding, ScanError, ScanReport, StuckApp
+from bot.errors import StoreError
+from bot.ports import AckStore, Classifier
+
+log = logging.getLogger(__name__)
+
+
+class Acknowledger:
+    """Create, list and remove acks against the current drift."""
+
+    def __init__(
+        self, classifier: Classifier, store: AckStore, *, clock: Callable[[], datetime]
+    ) -> None:
+        self._classifier = classifier
+        self._store = store
+        self._clock = clock
+
+    def ack(self, scope: AckScope, duration: timedelta, reason: str, *, by: str) -> Ack:
+        """Acknowledge the current drift (and stuck incident) of ``scope`` for ``duration``."""
+        now = self._clock()
+        report = self._classifier.scan([scope.app])
+        stuck = [s.fingerprint for s in report.stuck if s.app == scope.app and not scope.kind]
+        ack = acks_core.new_ack(
+            ack_id=self._store.new_ack_id(),
+            scope=scope,
+            findings=report.findings,
+            extra_fingerprints=stuck,
+            by=by,
+            reason=reason,
+            now=now,
+            duration=duration,
+        )
+        self._store.add_ack(ack)
+        log.info("ack %s by %s on %s until %s", ack.id, by, scope, ack.expires_at.isoformat())
+        return ack
+
+    def acks(self) -> list[Ack]:
+        return self._store.active_acks(self._clock())
+
+    def unack(self, ack_id: str, *, by: str) -> Ack:
+        return self._store.remove_ack(ack_id, by=by, now=self._clock())
+
+
+class AckedClassifier:
+    """A `Classifier` whose answers mark findings covered by an active ack.
+
+    Redis trouble never hides drift: the findings come back unmarked with an ``errors``
+    entry saying acks could not be applied.
+    """
+
+    def __init__(
+        self, inner: Classifier, store: AckStore, *, clock: Callable[[], datetime]
+    ) -> None:
+        self._inner = inner
+        self._store = store
+        self._clock = clock
+
+    def scan(self, only: Sequence[str] = ()) -> ScanReport:
+        report = self._inner.scan(only)
+        findings, error = self._mark(report.findings)
+        return replace(report, findings=findings, errors=(*report.errors, *error))
+
+    def app_report(self, name: str) -> AppReport:
+        report = self._inner.app_report(name)
+        findings, error = self._mark(report.findings)
+        return replace(report, findings=findings, errors=(*report.errors, *error))
+
+    def logs_report(self, name: str) -> StuckApp:
+        return self._inner.logs_report(name)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def _mark(
+        self, findings: Sequence[Finding]
+    ) -> tuple[tuple[Finding, ...], tuple[ScanError, ...]]:
+        if not findings:
+            return (), ()
+        now = self._clock()
+        try:
+            active = self._store.active_acks(now)
+        except StoreError as exc:
+            log.warning("acks not applied: %s", exc)
+            return tuple(findings), (
+                ScanError(app="*", source="redis", message=f"acks not applied: {exc}"),
+            )
+        return acks_core.apply_acks(findings, active, now), ()

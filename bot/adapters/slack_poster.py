@@ -1,0 +1,87 @@
+"""Posting to Slack on the bot's own initiative (digest, escalation) through `slack_sdk`.
+
+Retries are slack_sdk's own handlers: 429 waits for ``Retry-After`` and connection errors are
+retried, so a message is posted once or reported as failed — never hand-rolled loops that
+could double-post. ``invalid_blocks``/``msg_too_long`` are retried once with the fallback
+text only: a digest that says less is better than no digest.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.errors import ConfigError, DeliveryError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_SHRINKABLE = frozenset({"invalid_blocks", "msg_too_long", "invalid_blocks_format"})
+
+
+def build_web_client(settings: Settings) -> WebClient:
+    """A WebClient with the bot token, the optional base URL override and retry handlers."""
+    if settings.slack_bot_token is None:
+        msg = "SLACK_BOT_TOKEN is not set"
+        raise ConfigError(msg)
+    kwargs: dict[str, Any] = {}
+    if settings.slack_api_url:
+        kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        timeout=int(settings.drift_http_timeout.total_seconds()),
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ConnectionErrorRetryHandler(max_retry_count=2),
+        ],
+        **kwargs,
+    )
+
+
+class SlackPoster:
+    """`bot.ports.Poster` over a `WebClient`."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def post(
+        self, channel: str, blocks: list[dict[str, Any]], text: str, *, thread_ts: str | None = None
+    ) -> str:
+        try:
+            response = self._client.chat_postMessage(
+                channel=channel, blocks=blocks, text=text, thread_ts=thread_ts
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            if error not in _SHRINKABLE:
+                raise _delivery_error(channel, error) from exc
+            log.warning("Slack refused the blocks (%s); posting the text only", error)
+            try:
+                response = self._client.chat_postMessage(
+                    channel=channel, text=text[:39000], thread_ts=thread_ts
+                )
+            except SlackApiError as retry_exc:
+                error = str(retry_exc.response.get("error", ""))
+                raise _delivery_error(channel, error) from retry_exc
+        except SlackClientError as exc:
+            msg = f"could not reach Slack to post to {channel}: {exc} (check SLACK_API_URL)"
+            raise DeliveryError(msg) from exc
+        return str(response.get("ts", ""))
+
+
+def _delivery_error(channel: str, error: str) -> DeliveryError:
+    hints = {
+        "not_in_channel": "invite the bot to the channel",
+        "channel_not_found": "check DRIFT_CHANNEL",
+        "invalid_auth": "check SLACK_BOT_TOKEN",
+        "ratelimited": "Slack kept rate-limiting after retries",
+    }
+    hint = hints.get(error, "see Slack's chat.postMessage errors")
+    return DeliveryError(f"Slack refused the post to {channel}: {error} ({hint})")
