@@ -8,6 +8,7 @@ fix indented so it can be copied. Colour is optional and decided by the caller (
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,9 @@ def render_scan(report: ScanReport, style: Style) -> str:
         + f" · {len(report.findings)} drifting resources",
         "",
     ]
+    if report.findings:
+        lines.extend(_tally(report.findings))
+        lines.append("")
     if report.stuck:
         lines.append(style.red("STUCK (health has not recovered — read these first)"))
         for stuck in report.stuck:
@@ -81,11 +85,21 @@ def render_scan(report: ScanReport, style: Style) -> str:
         for app, findings in _by_app(report.findings):
             health = report.health.get(app, "")
             lines.append(style.bold(f"  {app}") + style.dim(f"  {health}" if health else ""))
+            shown: dict[tuple[DriftClass, str], str] = {}
             for finding in findings:
-                lines.extend(_finding_lines(finding, style, indent="    "))
-        lines.append("")
-        lines.append(style.bold("BY CLASS"))
-        lines.extend(_tally(report.findings))
+                # A fix that only differs by the resource's name is printed once per class and
+                # app; `drift-bot app NAME` prints every one in full.
+                shape = (finding.drift_class, _fix_shape(finding))
+                first = shown.setdefault(shape, finding.key.name)
+                lines.extend(
+                    _finding_lines(
+                        finding,
+                        style,
+                        indent="    ",
+                        fix_as=None if first == finding.key.name else first,
+                        max_evidence=3,
+                    )
+                )
     else:
         lines.append(style.green("No drift: every resource is Synced."))
     if report.errors:
@@ -137,14 +151,21 @@ def to_json(payload: dict[str, Any]) -> str:
 # --- pieces -------------------------------------------------------------------------------
 
 
-def _finding_lines(finding: Finding, style: Style, *, indent: str) -> list[str]:
+def _finding_lines(
+    finding: Finding,
+    style: Style,
+    *,
+    indent: str,
+    fix_as: str | None = None,
+    max_evidence: int = MAX_EVIDENCE_LINES,
+) -> list[str]:
     cls = finding.drift_class
     tag = f"[{cls.letter}] {cls.title}"
     tag = style.red(tag) if cls is DriftClass.UNEXPLAINED else style.cyan(tag)
     acked = style.dim("  (acked)") if finding.acked else ""
     lines = [f"{indent}{tag}  {style.bold(str(finding.key))}{acked}"]
     lines.append(f"{indent}    {finding.summary}")
-    if finding.safe_to_delete is not None:
+    if finding.safe_to_delete is not None and "safe to delete" not in finding.summary:
         verdict = (
             style.green("safe to delete")
             if finding.safe_to_delete
@@ -152,16 +173,27 @@ def _finding_lines(finding: Finding, style: Style, *, indent: str) -> list[str]:
         )
         users = f": still used by {', '.join(finding.users)}" if finding.users else ""
         lines.append(f"{indent}    {verdict}{users}")
-    for evidence in finding.evidence[:MAX_EVIDENCE_LINES]:
+    for evidence in finding.evidence[:max_evidence]:
+        if not evidence.path:
+            continue  # the whole object (zombies, hooks): the summary already says it
         git = _value(evidence.git)
         live = _value(evidence.live)
         lines.append(style.dim(f"{indent}    {evidence.path}: {git} → {live}"))
-    hidden = len(finding.evidence) - MAX_EVIDENCE_LINES
+    hidden = len(finding.evidence) - max_evidence
     if hidden > 0:
         lines.append(style.dim(f"{indent}    … and {hidden} more paths"))
+    if fix_as is not None:
+        lines.append(f"{indent}    fix ({finding.fix.kind}): as for {fix_as} above, with this name")
+        return lines
     lines.append(f"{indent}    fix ({finding.fix.kind}):")
     lines.extend(f"{indent}      {line}" for line in finding.fix.text.splitlines())
     return lines
+
+
+def _fix_shape(finding: Finding) -> str:
+    """The fix text with this resource's name blanked out, to spot fixes that repeat."""
+    text = finding.fix.text.replace(finding.key.name, "…")
+    return re.sub(r"step \d+ of \d+", "step", text)
 
 
 def _stuck_lines(stuck: StuckApp, now: datetime, style: Style) -> list[str]:
