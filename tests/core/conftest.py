@@ -27,8 +27,9 @@ from bot.core.model import (
     ResourceKey,
 )
 
-# The shared folder of verbatim upstream files sits next to the checkout (../shared/realdata).
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
+# Verbatim upstream files (copied from the team's shared/realdata; origins in its README.md),
+# vendored so a fresh clone tests without anything beside it.
+REALDATA = Path(__file__).resolve().parents[1] / "data" / "realdata"
 CONTROL_PLANE = "argocd"
 
 
