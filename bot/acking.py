@@ -20,6 +20,13 @@ from bot.ports import AckStore, Classifier
 
 log = logging.getLogger(__name__)
 
+ACKS_UNAVAILABLE_SOURCE = "redis"
+"""`ScanError.source` of the entry saying acks could not be applied (Redis failed)."""
+
+
+_DRAFT_ID = "draft"
+"""Id of an ack being validated; the store assigns the real one only once it is valid."""
+
 
 class Acknowledger:
     """Create, list and remove acks against the current drift."""
@@ -32,20 +39,35 @@ class Acknowledger:
         self._clock = clock
 
     def ack(self, scope: AckScope, duration: timedelta, reason: str, *, by: str) -> Ack:
-        """Acknowledge the current drift (and stuck incident) of ``scope`` for ``duration``."""
+        """Acknowledge the current drift (and stuck incident) of ``scope`` for ``duration``.
+
+        Everything about the request is checked before Redis is touched, so a typo costs no
+        ack id and leaves no audit entry.
+
+        Raises:
+            UnknownAppError: no such app (with close matches).
+            InputError: no reason, a bad duration, or nothing drifts for ``scope`` (the
+                message lists what does drift).
+            StoreError: Redis failed; nothing was stored.
+        """
         now = self._clock()
         report = self._classifier.scan([scope.app])
         stuck = [s.fingerprint for s in report.stuck if s.app == scope.app and not scope.kind]
-        ack = acks_core.new_ack(
-            ack_id=self._store.new_ack_id(),
+        findings: Sequence[Finding] = report.findings
+        if not stuck and not any(scope.matches(f) for f in findings) and not scope.kind:
+            # Nothing to ack in this app: show which apps do drift (one scan, usually cached).
+            findings = self._classifier.scan().findings
+        draft = acks_core.new_ack(
+            ack_id=_DRAFT_ID,
             scope=scope,
-            findings=report.findings,
+            findings=findings,
             extra_fingerprints=stuck,
             by=by,
             reason=reason,
             now=now,
             duration=duration,
         )
+        ack = replace(draft, id=self._store.new_ack_id())
         self._store.add_ack(ack)
         log.info("ack %s by %s on %s until %s", ack.id, by, scope, ack.expires_at.isoformat())
         return ack
@@ -97,7 +119,8 @@ class AckedClassifier:
             active = self._store.active_acks(now)
         except StoreError as exc:
             log.warning("acks not applied: %s", exc)
-            return tuple(findings), (
-                ScanError(app="*", source="redis", message=f"acks not applied: {exc}"),
+            error = ScanError(
+                app="*", source=ACKS_UNAVAILABLE_SOURCE, message=f"acks not applied: {exc}"
             )
+            return tuple(findings), (error,)
         return acks_core.apply_acks(findings, active, now), ()
