@@ -177,6 +177,9 @@ def _logs(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _digest(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    if args.force and not args.post:
+        msg = "--force only makes sense with --post (it re-posts today's digest)"
+        raise InputError(msg)
     poster = SlackPoster(build_web_client(settings)) if args.post else None
     with _session(settings) as (classifier, store):
         notifier = Notifier(

@@ -153,7 +153,7 @@ def test_redis_down_breaks_only_acks(serve: ServeFn) -> None:
     served = serve(backend)
     served.command("acks", ident="acks")
     served.command("app gitea", ident="app")
-    assert "*Acks unavailable*: Redis Error 111" in answer(served, "acks").text_of_blocks
+    assert "*Acks unavailable*: Error 111" in answer(served, "acks").text_of_blocks
     assert "[A] CRD schema defaults" in answer(served, "app").text_of_blocks
     assert outcome_count(served, "acks", "store_error") == 1
 
@@ -188,6 +188,16 @@ def test_ack_group_decides_who_may_ack(serve: ServeFn, user: str, acked: bool) -
     (lookup,) = served.fake.calls("/api/usergroups.users.list")
     assert lookup.body["usergroup"] == ACK_GROUP
     assert lookup.accepted
+
+
+def test_ack_group_membership_is_cached(serve: ServeFn) -> None:
+    """Two acks in a row ask Slack for the group's members once."""
+    served = serve(drift_ack_group=ACK_GROUP)
+    served.command("ack gitea known noise", ident="1")
+    assert "Acked `gitea`" in answer(served, "1").text_of_blocks
+    served.command("unack a1", ident="2")
+    assert "Removed ack" in answer(served, "2").text_of_blocks
+    assert len(served.fake.calls("/api/usergroups.users.list")) == 1
 
 
 def test_unknown_ack_group_refuses_the_ack(serve: ServeFn) -> None:

@@ -272,8 +272,9 @@ class TestAnswers:
                 id="kubernetes",
             ),
             pytest.param(
-                StoreError("Connection refused"),
-                "*Acks unavailable*: Redis Connection refused — check `REDIS_URL`.",
+                StoreError("Redis at redis://redis:6379/0 refused the connection"),
+                "*Acks unavailable*: Redis at redis://redis:6379/0 refused the connection — "
+                "check `REDIS_URL`.",
                 id="redis",
             ),
         ],

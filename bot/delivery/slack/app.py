@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -52,6 +54,8 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+GROUP_CACHE_SECONDS: Final = 300.0
+"""Membership of DRIFT_ACK_GROUP is re-read from Slack at most this often (per replica)."""
 WORKERS: Final = 8
 """Commands answered at once. Scans are cached for DRIFT_CACHE_TTL, so concurrent commands
 mostly share one scan; eight keeps a burst of people typing from queueing behind each other
@@ -188,6 +192,8 @@ class _CommandHandler:
         self._backend = backend
         self._client = client
         self._ack_group = ack_group
+        self._members: tuple[float, frozenset[str]] | None = None
+        self._members_lock = threading.Lock()
         self._metrics = metrics
         self._clock = clock
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="drift-command")
@@ -265,6 +271,15 @@ class _CommandHandler:
         group = self._ack_group
         if not group:
             return
+        if user not in self._group_members(group):
+            raise _Refusal(render.ack_forbidden(group))
+
+    def _group_members(self, group: str) -> frozenset[str]:
+        """Members of the ack group, asked from Slack at most every few minutes."""
+        with self._members_lock:
+            cached = self._members
+            if cached is not None and time.monotonic() - cached[0] < GROUP_CACHE_SECONDS:
+                return cached[1]
         method = "usergroups.users.list"
         try:
             members = self._client.usergroups_users_list(usergroup=group).get("users") or []
@@ -275,8 +290,10 @@ class _CommandHandler:
         except (SlackClientError, OSError) as exc:
             self._metrics.slack_api_errors.labels(method).inc()
             raise _Refusal(render.ack_group_unavailable(group, type(exc).__name__)) from exc
-        if user not in members:
-            raise _Refusal(render.ack_forbidden(group))
+        fresh = frozenset(str(m) for m in members)
+        with self._members_lock:
+            self._members = (time.monotonic(), fresh)
+        return fresh
 
     def _reply(self, response_url: str, message: render.Message) -> None:
         """Send the answer to the command's response_url; text only if Slack refuses blocks."""

@@ -193,10 +193,10 @@ def store_error(exc: StoreError) -> Message:
     """Redis is down: acks cannot answer, everything else still does."""
     detail = _esc(_shorten(str(exc), MAX_ERROR_CHARS))
     text = (
-        f"*Acks unavailable*: Redis {detail} — check `REDIS_URL`.\n"
+        f"*Acks unavailable*: {detail} — check `REDIS_URL`.\n"
         "Other commands (`/drift app`, `/drift logs`, `/drift digest`) still work."
     )
-    return fit([_section(text)], f"Acks unavailable: Redis {detail}")
+    return fit([_section(text)], f"Acks unavailable: {detail}")
 
 
 def ack_forbidden(group: str) -> Message:
