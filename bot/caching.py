@@ -54,9 +54,16 @@ class CachedClassifier:
         ttl: timedelta,
         clock: Callable[[], float] = time.monotonic,
         max_entries: int = DEFAULT_MAX_ENTRIES,
+        max_concurrent_misses: int | None = None,
     ) -> None:
         if max_entries < 1:
             raise ValueError(f"max_entries must be at least 1, got {max_entries}")
+        # Uncached scans are CPU-heavy (parsing, diffing) and share one interpreter with the
+        # threads that acknowledge Slack commands; bounding them keeps acks fast. Cache hits
+        # never wait on this.
+        self._misses = (
+            threading.BoundedSemaphore(max_concurrent_misses) if max_concurrent_misses else None
+        )
         self._inner = inner
         self._ttl = ttl.total_seconds()
         self._clock = clock
@@ -107,7 +114,11 @@ class CachedClassifier:
 
     def _lead(self, key: Hashable, flight: _Flight, compute: Callable[[], T]) -> T:
         try:
-            value = compute()
+            if self._misses is None:
+                value = compute()
+            else:
+                with self._misses:
+                    value = compute()
         except BaseException as exc:
             # Not swallowed: waiters must wake up whatever happened, then it propagates.
             self._land(key, flight, error=exc)

@@ -47,7 +47,11 @@ def build_store(settings: Settings) -> RedisStore | None:
 
 
 def build_classifier(
-    settings: Settings, store: RedisStore | None, *, remote_ok: bool = True
+    settings: Settings,
+    store: RedisStore | None,
+    *,
+    remote_ok: bool = True,
+    max_concurrent_scans: int | None = None,
 ) -> Classifier:
     """ "Ask the classifier": remote when DRIFT_CLASSIFIER_URL is set, else in-process.
 
@@ -59,7 +63,9 @@ def build_classifier(
         upstream = RemoteClassifier.from_settings(settings)
     else:
         upstream = build_service(settings)
-    inner = CachedClassifier(upstream, ttl=settings.drift_cache_ttl)
+    inner = CachedClassifier(
+        upstream, ttl=settings.drift_cache_ttl, max_concurrent_misses=max_concurrent_scans
+    )
     if store is None:
         return inner
     return AckedClassifier(inner, store, clock=utc_now)

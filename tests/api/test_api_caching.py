@@ -203,3 +203,30 @@ def test_a_failed_flight_is_retried_by_the_next_caller(fake: FakeClassifier) -> 
     fake.before, fake.error = (lambda: None), None
     assert cache.app_report("gitea").app == "gitea"
     assert len(fake.calls) == 2
+
+
+def test_concurrent_misses_are_bounded() -> None:
+    """With max_concurrent_misses=1, two different uncached questions never run at once."""
+    running = 0
+    peak = 0
+    guard = threading.Lock()
+
+    class Slow(FakeClassifier):
+        def app_report(self, name: str) -> Any:
+            nonlocal running, peak
+            with guard:
+                running += 1
+                peak = max(peak, running)
+            time.sleep(0.05)
+            with guard:
+                running -= 1
+            return super().app_report(name)
+
+    cached = CachedClassifier(Slow(), ttl=timedelta(seconds=30), max_concurrent_misses=1)
+    threads = [threading.Thread(target=cached.app_report, args=(n,)) for n in ("gitea", "root")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert peak == 1
+    assert len(cached) == 2

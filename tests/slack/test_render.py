@@ -128,6 +128,19 @@ class TestLimits:
         assert "81 earlier lines not shown" in joined
         assert "level=fatal" in joined
 
+    def test_long_log_line_keeps_its_end(self) -> None:
+        """A log line past the limit is shortened in the middle, so its cause stays visible."""
+        long = (
+            'level=fatal msg="Failed to download plugins: '
+            + "x" * 500
+            + ' response code Not Found"'
+        )
+        message = render.stuck_app(seed.rollouts_stuck(log=(long,)), seed.NOW)
+        joined = "\n".join(texts(message))
+        assert "level=fatal" in joined
+        assert "response code Not Found" in joined
+        assert "x" * 400 not in joined
+
     def test_fit_clamps_foreign_blocks(self) -> None:
         """Blocks built elsewhere (the digest) are clamped to 50 blocks and 3000 characters."""
         section = {"type": "section", "text": {"type": "mrkdwn", "text": "```\n" + "x" * 9000}}

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
@@ -101,6 +101,7 @@ def build_slack_app(
     client: WebClient | None = None,
     metrics: Metrics | None = None,
     clock: Callable[[], datetime] | None = None,
+    resources: ExitStack | None = None,
 ) -> App:
     """The Bolt app answering ``/drift``, for HTTP (`bot.delivery.http`) or Socket Mode.
 
@@ -111,6 +112,8 @@ def build_slack_app(
             slack_sdk's rate-limit and connection-error retry handlers.
         metrics: where command outcomes and timings are counted; default: a private registry.
         clock: "now" for ages and expiry in answers; default: the real UTC clock.
+        resources: where the app's worker pools register their shutdown, so a stopping
+            ``serve`` finishes the answers in flight before it closes the classifier.
 
     Raises:
         ConfigError: a token or the signing secret is missing, or Slack rejects the token.
@@ -128,6 +131,10 @@ def build_slack_app(
         metrics=metrics or Metrics(),
         clock=clock or _utc_now,
     )
+    listeners = ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="slack-ack")
+    if resources is not None:
+        resources.callback(handler.shutdown)
+        resources.callback(listeners.shutdown, wait=True)
     try:
         app = App(
             name="drift-bot",
@@ -135,7 +142,7 @@ def build_slack_app(
             client=web,
             signing_secret=secret,
             process_before_response=False,
-            listener_executor=ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="slack-ack"),
+            listener_executor=listeners,
         )
     except BoltError as exc:
         # Bolt calls auth.test eagerly: a bad token fails `serve` at start, not at first use.
@@ -197,6 +204,10 @@ class _CommandHandler:
         self._metrics = metrics
         self._clock = clock
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="drift-command")
+
+    def shutdown(self) -> None:
+        """Finish the answers in flight, then stop the workers."""
+        self._pool.shutdown(wait=True)
 
     def on_command(self, ack: BoltAck, command: dict[str, Any]) -> None:
         """Bolt listener: answer cheap things in the ack itself, queue the rest."""
