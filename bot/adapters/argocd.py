@@ -6,9 +6,17 @@ Retries cover only what an overloaded or restarting argocd-server (or its ingres
 means the request itself is wrong (token, name, role), so repeating it cannot help and would
 only delay the error a person has to read.
 
+Retries alone do not bound a scan: with Argo CD down, every one of a thousand apps would wait
+out its own timeouts. A circuit breaker shared by all threads (`_Breaker`) stops calling after a
+few requests in a row got no answer (timeouts, refused connections, 429/502/503/504 after their
+retries) and fails the rest at once for a while, so "Argo CD is down" costs one round of
+timeouts, not one per app. Any answer, even a 500 for one app, proves the server is up.
+
 Argo CD answers errors gRPC-style, ``{"error", "code", "message"}``, and hides whether an app
 exists: a missing app and one the token may not see are both 403/7. The not-found message says
-both, because the bot cannot tell which.
+both, because the bot cannot tell which. Text quoted from an answer into an error message is
+redacted first (an error may echo a repo URL with its password), and a malformed JSON body is
+described, never quoted: it may carry live objects, Secrets included.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -25,6 +34,7 @@ import httpx
 
 from bot import __version__
 from bot.core.model import RawObject
+from bot.core.redact import redact
 from bot.errors import (
     ConfigError,
     InputError,
@@ -46,6 +56,11 @@ _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 _RETRY_AFTER_CAP_S: Final = 10.0
 """Longest ``Retry-After`` we honour: a scan should fail visibly rather than hang for minutes."""
 _DEFAULT_MAX_CONNECTIONS: Final = 32
+_BREAKER_FAILURES: Final = 5
+"""Requests in a row without an answer before the breaker opens: more than one app's worth of
+retries, fewer than one round of a 16-thread scan."""
+_BREAKER_OPEN_S: Final = 30.0
+"""How long an open breaker fails requests at once before letting them try again."""
 
 # gRPC status codes Argo CD puts in error bodies.
 _GRPC_NOT_FOUND: Final = 5
@@ -68,11 +83,15 @@ class ArgoClient:
         max_connections: int = _DEFAULT_MAX_CONNECTIONS,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        breaker_failures: int = _BREAKER_FAILURES,
+        breaker_open_s: float = _BREAKER_OPEN_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._retries = retries
         self._backoff_s = backoff_s
         self._sleep = sleep
+        self._breaker = _Breaker(breaker_failures, breaker_open_s, clock)
         # Jitter spreads the retries of parallel scan threads; it guards no secret.
         self._jitter = random.Random()  # noqa: S311
         self._client = httpx.Client(
@@ -181,7 +200,14 @@ class ArgoClient:
     def _get(
         self, path: str, params: Mapping[str, str], what: str, app: str | None
     ) -> httpx.Response:
-        """GET with retries on 429/502/503/504/timeouts; any other error status raises."""
+        """GET with retries on 429/502/503/504/timeouts; any other error status raises.
+
+        Raises at once, without a request, while the breaker is open.
+        """
+        refusal = self._breaker.refusal()
+        if refusal:
+            msg = f"Argo CD at {self._base_url} {refusal}; check ARGOCD_SERVER"
+            raise UpstreamUnavailableError(msg, source=SOURCE, setting=SERVER_SETTING)
         attempt = 0
         while True:
             attempt += 1
@@ -190,14 +216,20 @@ class ArgoClient:
                 response = self._send(path, params)
             except httpx.TimeoutException as exc:
                 if final:
+                    self._breaker.unanswered(f"timed out {attempt} times")
                     raise self._unreachable(path, f"timed out {attempt} times", exc) from exc
                 self._sleep(self._backoff(attempt - 1))
                 continue
             except httpx.TransportError as exc:
+                self._breaker.unanswered(type(exc).__name__)
                 raise self._unreachable(path, type(exc).__name__, exc) from exc
             if response.status_code in _RETRY_STATUSES and not final:
                 self._sleep(self._delay(attempt - 1, response))
                 continue
+            if response.status_code in _RETRY_STATUSES:
+                self._breaker.unanswered(f"HTTP {response.status_code} {attempt} times")
+            else:
+                self._breaker.answered()
             if response.is_error:
                 raise _status_error(response, what=what, app=app, attempts=attempt)
             return response
@@ -235,10 +267,61 @@ class ArgoClient:
 
     def _unreachable(self, path: str, why: str, exc: Exception) -> UpstreamUnavailableError:
         msg = (
-            f"cannot reach Argo CD at {self._base_url}{path} ({why}: {truncate_body(str(exc))}); "
-            f"check ARGOCD_SERVER"
+            f"cannot reach Argo CD at {self._base_url}{path} "
+            f"({why}: {_excerpt(str(exc))}); check ARGOCD_SERVER"
         )
         return UpstreamUnavailableError(msg, source=SOURCE, setting=SERVER_SETTING)
+
+
+class _Breaker:
+    """Counts requests in a row that got no answer; past a threshold, refuses for a while.
+
+    Shared by every scan thread, hence the lock. After the open period requests go through
+    again: one answer closes the breaker, one more failure reopens it at once. A threshold
+    of 0 disables it.
+    """
+
+    def __init__(self, threshold: int, open_s: float, clock: Callable[[], float]) -> None:
+        self._threshold = threshold
+        self._open_s = open_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._last = ""
+        self._open_until = 0.0
+
+    def refusal(self) -> str | None:
+        """Why a request must not be sent now, or ``None`` when it may be."""
+        with self._lock:
+            left = self._open_until - self._clock()
+            if left <= 0:
+                return None
+            return (
+                f"did not answer {self._failures} requests in a row (last: {self._last}); "
+                f"not calling it again for {left:.0f} s"
+            )
+
+    def answered(self) -> None:
+        with self._lock:
+            self._failures = 0
+
+    def unanswered(self, why: str) -> None:
+        with self._lock:
+            self._failures += 1
+            self._last = why
+            if not self._threshold or self._failures < self._threshold:
+                return
+            now = self._clock()
+            opening = self._open_until <= now
+            self._open_until = now + self._open_s
+            if opening:  # once per opening, not once per thread that piles on
+                logger.warning(
+                    "Argo CD did not answer %d requests in a row (last: %s); "
+                    "failing requests at once for %.0f s",
+                    self._failures,
+                    why,
+                    self._open_s,
+                )
 
 
 def _status_error(
@@ -249,7 +332,7 @@ def _status_error(
     return classify_error(
         response.status_code,
         body.get("code"),
-        detail=truncate_body(str(body.get("message") or body.get("error") or response.text)),
+        detail=_excerpt(str(body.get("message") or body.get("error") or response.text)),
         what=what,
         app=app,
         url=str(response.request.url),
@@ -314,11 +397,28 @@ def _json_object(response: httpx.Response, what: str) -> RawObject:
         value = response.json()
     except ValueError as exc:
         msg = f"Argo CD answered {what} ({endpoint}) with a body that is not JSON: "
-        raise InputError(msg + truncate_body(response.text)) from exc
+        raise InputError(msg + _describe_body(response.text, exc)) from exc
     if not isinstance(value, dict):
-        msg = f"Argo CD answered {what} ({endpoint}) with JSON that is not an object: "
-        raise InputError(msg + truncate_body(response.text))
+        kind = type(value).__name__
+        msg = f"Argo CD answered {what} ({endpoint}) with JSON that is not an object (a {kind})"
+        raise InputError(msg)
     return value
+
+
+def _describe_body(text: str, exc: ValueError) -> str:
+    """What a malformed body looks like, without quoting data it may hold.
+
+    Broken JSON (cut short, mangled by a proxy) still carries live objects, so only the
+    parser's complaint is given; anything else (an HTML error page) is quoted, redacted.
+    """
+    if text.lstrip()[:1] in ("{", "["):
+        return f"broken JSON of {len(text)} characters ({exc})"
+    return _excerpt(text)
+
+
+def _excerpt(text: str) -> str:
+    """Upstream text for an error message: redacted first, so no cut can split a secret."""
+    return truncate_body(redact(text))
 
 
 def _log_text(response: httpx.Response, what: str) -> str:
@@ -330,10 +430,10 @@ def _log_text(response: httpx.Response, what: str) -> str:
         try:
             entry = json.loads(raw)
         except ValueError as exc:
-            msg = f"Argo CD streamed {what} with a line that is not JSON: {truncate_body(raw)}"
+            msg = f"Argo CD streamed {what} with a line that is not JSON: {_excerpt(raw)}"
             raise InputError(msg) from exc
         if not isinstance(entry, dict):
-            msg = f"Argo CD streamed {what} with a line that is not an object: {truncate_body(raw)}"
+            msg = f"Argo CD streamed {what} with a line that is not an object: {_excerpt(raw)}"
             raise InputError(msg)
         if entry.get("error"):
             raise _stream_error(entry["error"], what, str(response.request.url))
@@ -349,7 +449,7 @@ def _stream_error(error: Any, what: str, url: str) -> UpstreamError:
     return classify_error(
         int(error.get("http_code") or 500),
         error.get("grpc_code"),
-        detail=truncate_body(str(error.get("message", ""))),
+        detail=_excerpt(str(error.get("message", ""))),
         what=what,
         app=None,
         url=url,

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
 )
 
 from bot.errors import ConfigError, DeliveryError
@@ -40,6 +41,8 @@ def build_web_client(settings: Settings) -> WebClient:
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=3),
             ConnectionErrorRetryHandler(max_retry_count=2),
+            # 500/503: Slack did not take the message, so sending it again cannot double it.
+            ServerErrorRetryHandler(max_retry_count=1),
         ],
         **kwargs,
     )
@@ -53,6 +56,24 @@ class SlackPoster:
 
     def post(
         self, channel: str, blocks: list[dict[str, Any]], text: str, *, thread_ts: str | None = None
+    ) -> str:
+        try:
+            return self._post(channel, blocks, text, thread_ts)
+        except SlackClientError as exc:
+            msg = f"could not reach Slack to post to {channel}: {exc} (check SLACK_API_URL)"
+            raise DeliveryError(msg) from exc
+        except OSError as exc:
+            # slack_sdk lets urllib's errors through: refused or unresolvable (URLError, after
+            # its retries) and read timeouts (TimeoutError, never retried: the post may have
+            # landed, and a retry could double it).
+            msg = (
+                f"could not reach Slack to post to {channel}: {type(exc).__name__}: {exc} "
+                "(check SLACK_API_URL)"
+            )
+            raise DeliveryError(msg) from exc
+
+    def _post(
+        self, channel: str, blocks: list[dict[str, Any]], text: str, thread_ts: str | None
     ) -> str:
         try:
             response = self._client.chat_postMessage(
@@ -70,9 +91,6 @@ class SlackPoster:
             except SlackApiError as retry_exc:
                 error = str(retry_exc.response.get("error", ""))
                 raise _delivery_error(channel, error) from retry_exc
-        except SlackClientError as exc:
-            msg = f"could not reach Slack to post to {channel}: {exc} (check SLACK_API_URL)"
-            raise DeliveryError(msg) from exc
         return str(response.get("ts", ""))
 
 

@@ -6,6 +6,10 @@ and keeps whatever ``x-kubernetes-preserve-unknown-fields`` allows. These helper
 node by the same path segments the diff produces, so a rule can ask "what would the server have
 written here?" without knowing the schema's layout. `bot.core.builtin_defaults` describes
 built-in kinds in this same node shape, so one set of helpers serves both.
+
+A CRD is cluster data, not ours: any node may hold the wrong type (``properties: []``,
+``openAPIV3Schema: "garbage"``). Every helper treats a malformed node as "the schema says
+nothing here", so a broken CRD makes drift unexplained instead of crashing the scan.
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ SchemaNode = RawObject
 def version_schema(crd: RawObject, api_version: str) -> SchemaNode | None:
     """The ``openAPIV3Schema`` of the CRD version named in ``api_version`` (``group/v1``)."""
     version = api_version.rpartition("/")[2]
-    for entry in (crd.get("spec") or {}).get("versions") or []:
+    for entry in _list(_dict(crd.get("spec")).get("versions")):
         if isinstance(entry, dict) and entry.get("name") == version:
-            found = (entry.get("schema") or {}).get("openAPIV3Schema")
+            found = _dict(entry.get("schema")).get("openAPIV3Schema")
             return found if isinstance(found, dict) else None
     return None
 
@@ -38,7 +42,7 @@ def child(node: SchemaNode | None, segment: Segment) -> SchemaNode | None:
     if isinstance(segment, int):
         items = node.get("items")
         return items if isinstance(items, dict) else None
-    prop = (node.get("properties") or {}).get(segment)
+    prop = _dict(node.get("properties")).get(segment)
     if isinstance(prop, dict):
         return prop
     extra = node.get("additionalProperties")
@@ -62,7 +66,7 @@ def apply_defaults(node: SchemaNode | None, value: Any) -> Any:
     if node is None:
         return value
     if isinstance(value, dict):
-        for key, prop in (node.get("properties") or {}).items():
+        for key, prop in _dict(node.get("properties")).items():
             if key not in value and isinstance(prop, dict) and "default" in prop:
                 value[key] = copy.deepcopy(prop["default"])
         return {k: apply_defaults(child(node, k), v) for k, v in value.items()}
@@ -91,8 +95,7 @@ def list_map_keys(node: SchemaNode | None) -> tuple[str, ...]:
     """The merge keys of a ``x-kubernetes-list-type: map`` list node (empty otherwise)."""
     if node is None or node.get("x-kubernetes-list-type") != "map":
         return ()
-    keys = node.get("x-kubernetes-list-map-keys") or []
-    return tuple(k for k in keys if isinstance(k, str))
+    return tuple(k for k in _list(node.get("x-kubernetes-list-map-keys")) if isinstance(k, str))
 
 
 def preserves_unknown(node: SchemaNode | None, segments: Sequence[Segment]) -> bool:
@@ -108,3 +111,13 @@ def preserves_unknown(node: SchemaNode | None, segments: Sequence[Segment]) -> b
             return True
         node = child(node, segment)
     return node is not None and node.get("x-kubernetes-preserve-unknown-fields") is True
+
+
+def _dict(value: Any) -> RawObject:
+    """``value`` when it is an object, else ``{}`` (a malformed schema node says nothing)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` when it is a list, else ``[]``."""
+    return value if isinstance(value, list) else []

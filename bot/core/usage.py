@@ -92,9 +92,16 @@ class Verdict:
 
 def crd_served_kind(crd: RawObject) -> KindRef | None:
     """The custom resources a live CRD serves (storage version), or ``None`` if unreadable."""
-    spec = crd.get("spec") or {}
-    names = spec.get("names") or {}
-    versions = [v for v in spec.get("versions") or [] if isinstance(v, dict) and v.get("name")]
+    spec = crd.get("spec")
+    names = spec.get("names") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict) or not isinstance(names, dict):
+        return None
+    listed = spec.get("versions")
+    versions = (
+        [v for v in listed if isinstance(v, dict) and v.get("name")]
+        if isinstance(listed, list)
+        else []
+    )
     chosen = next((v for v in versions if v.get("storage")), versions[0] if versions else None)
     group, kind, plural = spec.get("group"), names.get("kind"), names.get("plural")
     if chosen is None or not (isinstance(group, str) and group and kind and plural):

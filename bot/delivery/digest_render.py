@@ -93,7 +93,8 @@ def code_block(lines: Sequence[str], limit: int = _LOG_LINE) -> str:
 def _esc(text: str, limit: int) -> str:
     """Escape ``text`` and keep the result within ``limit`` characters."""
     # Escaping only lengthens text, so a prefix one longer than the limit decides the cut.
-    return _cut(escape(text[: limit + 1]), limit)
+    # Backticks are swapped too: outside a code span, one from the cluster would open one.
+    return _cut(escape(text[: limit + 1].replace("`", "ˋ")), limit)
 
 
 def _cut(text: str, limit: int) -> str:

@@ -28,6 +28,13 @@ from bot.core.model import (
 
 MAX_EVIDENCE_LINES = 6
 MAX_VALUE_CHARS = 80
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters (ANSI/OSC escapes, carriage returns) a log line could drive a terminal."""
+
+
+def _safe(text: str) -> str:
+    """Cluster text for the terminal: every control character becomes U+FFFD."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +171,7 @@ def _finding_lines(
     tag = style.red(tag) if cls is DriftClass.UNEXPLAINED else style.cyan(tag)
     acked = style.dim("  (acked)") if finding.acked else ""
     lines = [f"{indent}{tag}  {style.bold(str(finding.key))}{acked}"]
-    lines.append(f"{indent}    {finding.summary}")
+    lines.append(f"{indent}    {_safe(finding.summary)}")
     if finding.safe_to_delete is not None and "safe to delete" not in finding.summary:
         verdict = (
             style.green("safe to delete")
@@ -186,7 +193,7 @@ def _finding_lines(
         lines.append(f"{indent}    fix ({finding.fix.kind}): as for {fix_as} above, with this name")
         return lines
     lines.append(f"{indent}    fix ({finding.fix.kind}):")
-    lines.extend(f"{indent}      {line}" for line in finding.fix.text.splitlines())
+    lines.extend(f"{indent}      {_safe(line)}" for line in finding.fix.text.splitlines())
     return lines
 
 
@@ -207,14 +214,14 @@ def _stuck_lines(stuck: StuckApp, now: datetime, style: Style) -> list[str]:
             + f", {pod.restarts} restarts{pod_age}"
         )
         if pod.message:
-            lines.append(style.dim(f"      {pod.message}"))
-        lines.extend(f"      | {line}" for line in pod.log)
+            lines.append(style.dim(f"      {_safe(pod.message)}"))
+        lines.extend(f"      | {_safe(line)}" for line in pod.log)
     return lines
 
 
 def _error_lines(errors: Sequence[ScanError], style: Style) -> list[str]:
     lines = [style.yellow(f"COULD NOT READ ({len(errors)})")]
-    lines.extend(f"  {e.app} [{e.source}]: {e.message}" for e in errors)
+    lines.extend(f"  {e.app} [{e.source}]: {_safe(e.message)}" for e in errors)
     return lines
 
 

@@ -75,7 +75,9 @@ class FlakySlackApi(FakeSlackApi):
     def fail(self, path: str, *, status: int = 500, error: str = "internal_error") -> None:
         """Answer the next request to ``path`` with ``status`` and ``{"ok": false}``."""
         with self._lock:
-            self.failures.setdefault(path, []).append((status, error))
+            # slack_sdk retries a 500/503 once: queue one failure per attempt.
+            attempts = 2 if status in (500, 503) else 1
+            self.failures.setdefault(path, []).extend([(status, error)] * attempts)
 
     def _answer(self, path: str, headers: Any, body: Any) -> tuple[int, dict[str, str], Any]:
         with self._lock:

@@ -257,7 +257,7 @@ class TestJobsNeverRaise:
         retry = scheduler.get_job("digest-retry")
         clock.advance(minutes=5)
         retry.func(*retry.args)
-        assert [c.accepted for c in slack.calls(POST)] == [False, True]
+        assert [c.accepted for c in slack.calls(POST)] == [False, False, True]
 
     def test_a_failing_escalation_logs_and_returns(self, caplog: pytest.LogCaptureFixture) -> None:
         """The escalation job never raises, whatever the check raises."""

@@ -133,14 +133,18 @@ def finished(key: ResourceKey, live: RawObject) -> bool:
     """A run that has ended (succeeded or failed): nothing will ever change it again."""
     if (key.group, key.kind) not in _RUN_KINDS:
         return False
-    status = live.get("status") or {}
+    status = live.get("status")
+    if not isinstance(status, dict):
+        return False  # a custom resource's status is whatever its controller wrote
+    # Tuples, not sets: membership must not hash a value a controller wrote (it may be a list).
     if key.kind == "Workflow":
-        return status.get("phase") in {"Succeeded", "Failed", "Error"}
-    terminal = {"Complete", "Failed"} if key.kind == "Job" else {"Succeeded"}
-    wanted = {"True"} if key.kind == "Job" else {"True", "False"}
-    return any(
+        return status.get("phase") in ("Succeeded", "Failed", "Error")
+    terminal = ("Complete", "Failed") if key.kind == "Job" else ("Succeeded",)
+    wanted = ("True",) if key.kind == "Job" else ("True", "False")
+    conditions = status.get("conditions")
+    return isinstance(conditions, list) and any(
         c.get("type") in terminal and c.get("status") in wanted
-        for c in status.get("conditions") or []
+        for c in conditions
         if isinstance(c, dict)
     )
 

@@ -270,7 +270,7 @@ def _finding_text(finding: Finding, more: str) -> str:
     acked = " · _acked_" if finding.acked else ""
     lines = [f"*[{cls.letter}] {_esc(cls.title)}* · {_code(str(finding.key))}{acked}"]
     if finding.summary:
-        lines.append(_esc(_shorten(finding.summary, MAX_ERROR_CHARS)))
+        lines.append(_plain(finding.summary))
     lines.extend(_verdict(finding))
     for evidence in finding.evidence[:MAX_EVIDENCE_LINES]:
         git, live = _code(_value(evidence.git)), _code(_value(evidence.live))
@@ -324,7 +324,7 @@ def _pod_text(pod: PodDiagnosis, now: datetime) -> str:
         f"{pod.restarts} restarts{age}",
     ]
     if pod.message:
-        lines.append(_esc(_shorten(pod.message, MAX_ERROR_CHARS)))
+        lines.append(_plain(pod.message))
     if pod.log:
         log = [_middle(line, MAX_LOG_LINE_CHARS) for line in pod.log[-MAX_LOG_LINES:]]
         hidden = len(pod.log) - MAX_LOG_LINES
@@ -353,7 +353,7 @@ def _who(by: str) -> str:
 def _errors_text(errors: Sequence[ScanError]) -> str:
     lines = [f"*Could not read ({len(errors)})*"]
     for error in errors[:MAX_NAMES]:
-        message = _esc(_shorten(error.message, MAX_ERROR_CHARS))
+        message = _plain(error.message)
         lines.append(f"• {_code(error.app)} [{_esc(error.source)}]: {message}")
     if len(errors) > MAX_NAMES:
         lines.append(f"…and {len(errors) - MAX_NAMES} more")
@@ -452,6 +452,11 @@ def _code(value: str) -> str:
 def _code_block(lines: Sequence[str]) -> str:
     body = "\n".join(_neutralise(_esc(line)) for line in lines) or " "
     return f"{_FENCE}\n{body}\n{_FENCE}"
+
+
+def _plain(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """Cluster text shown outside code: shortened, escaped, and unable to open a code span."""
+    return _neutralise(_esc(_shorten(text, limit)))
 
 
 def _neutralise(text: str) -> str:
