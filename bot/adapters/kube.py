@@ -10,7 +10,9 @@ share the client's auth, TLS settings and connection pool. That pair is the requ
 client's current generator (kubernetes >= 37).
 
 Every failure leaves this module as a `bot.errors` type (`api_error`, `_translate`), so callers
-never handle an ``ApiException`` or a urllib3 error.
+never handle an ``ApiException`` or a urllib3 error. Text quoted from an answer into an error
+message is redacted first, and a malformed JSON body is described, never quoted: a pod list
+cut short still carries environment variables, Secrets' values among them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from bot.core.model import KindRef, RawObject, ResourceKey
+from bot.core.redact import redact
 from bot.errors import (
     ConfigError,
     InputError,
@@ -360,7 +363,7 @@ class KubeReader:
         except _CONNECTION_ERRORS as exc:
             msg = (
                 f"cannot reach the Kubernetes API at {self._host} to {action} "
-                f"({type(exc).__name__}: {truncate_body(str(exc))}); "
+                f"({type(exc).__name__}: {_excerpt(str(exc))}); "
                 f"{_CREDENTIALS_HINT} points at a live cluster"
             )
             raise UpstreamUnavailableError(msg, source=SOURCE, setting=SETTING) from exc
@@ -410,7 +413,7 @@ def _load_client(
     except (ConfigException, OSError, ValueError, yaml.YAMLError) as exc:
         where = f"KUBECONFIG={kubeconfig}" if kubeconfig else "in-cluster config (KUBECONFIG unset)"
         msg = (
-            f"cannot load Kubernetes credentials from {where}: {truncate_body(str(exc))}. "
+            f"cannot load Kubernetes credentials from {where}: {_excerpt(str(exc))}. "
             "Set KUBECONFIG to a kubeconfig file, or run the bot as a pod with a service account."
         )
         raise ConfigError(msg) from exc
@@ -458,10 +461,10 @@ def _status_message(body: str | None, *, fallback: str) -> str:
     try:
         parsed = json.loads(body)
     except ValueError:
-        return truncate_body(body)
+        return _excerpt(body)
     if isinstance(parsed, dict) and parsed.get("message"):
-        return truncate_body(str(parsed["message"]))
-    return truncate_body(body)
+        return _excerpt(str(parsed["message"]))
+    return _excerpt(body)
 
 
 def label_selector(selector: Mapping[str, Any]) -> str:
@@ -526,13 +529,31 @@ def _json_value(body: bytes | str, what: str) -> Any:
     try:
         return json.loads(body)
     except ValueError as exc:
-        msg = f"Kubernetes answered {what} with a body that is not JSON: {truncate_body(body)}"
+        msg = f"Kubernetes answered {what} with a body that is not JSON: {_described(body, exc)}"
         raise InputError(msg) from exc
 
 
 def _json_object(body: bytes | str, what: str) -> RawObject:
     value = _json_value(body, what)
     if not isinstance(value, dict):
-        msg = f"Kubernetes answered {what} with JSON that is not an object: {truncate_body(body)}"
+        kind = type(value).__name__
+        msg = f"Kubernetes answered {what} with JSON that is not an object (a {kind})"
         raise InputError(msg)
     return value
+
+
+def _described(body: bytes | str, exc: ValueError) -> str:
+    """What a malformed body looks like, without quoting data it may hold.
+
+    Broken JSON (cut short, mangled by a proxy) still carries live objects, so only its size
+    and the parser's complaint are given; anything else (an HTML error page) is quoted, redacted.
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if text.lstrip()[:1] in ("{", "["):
+        return f"broken JSON of {len(text)} characters ({exc})"
+    return _excerpt(text)
+
+
+def _excerpt(text: str) -> str:
+    """Upstream text for an error message: redacted first, so no cut can split a secret."""
+    return truncate_body(redact(text))

@@ -1,0 +1,70 @@
+"""The benchmark scripts run end to end at toy sizes and end with their one summary line.
+
+Not timed tests: they prove each script still runs against the current code (real clients,
+simulator in a child process or in-process) and that its own checks pass: both scan paths
+find the same drift, the app report finds the ground truth, the digest stays within Slack's
+limits.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _summary(script: str, *args: str) -> dict[str, str]:
+    """Run ``bench/<script>``; its last line must be the only ``SUMMARY`` line (as key=value)."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / script), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    summaries = [line for line in lines if line.startswith("SUMMARY ")]
+    assert summaries == [lines[-1]], done.stdout
+    kind, *pairs = lines[-1].split()[1:]
+    return {"kind": kind, **dict(pair.split("=", 1) for pair in pairs)}
+
+
+def test_scan_bench_matches_the_baseline_with_the_simulator_in_a_child() -> None:
+    """scan.py finds the same drift on both paths and reports requests and a ratio."""
+    out = _summary(
+        "scan.py", "--apps", "60", "--drifting", "16", "--latency-ms", "0", "--repeat", "1"
+    )
+    assert out["kind"] == "scan"
+    assert out["match"] == "yes"
+    assert out["findings"] == "16/16"
+    assert int(out["requests_fast"]) > 0
+    assert int(out["requests_baseline"]) > 0
+    assert float(out["ratio"]) > 0
+
+
+def test_app_bench_reports_the_big_apps_ground_truth() -> None:
+    """app.py times /drift app on a many-resource app and finds exactly its drifting ones."""
+    out = _summary(
+        "app.py",
+        *("--resources", "24", "--drifting", "8", "--apps", "5"),
+        *("--latency-ms", "0", "--repeat", "1", "--sim", "inprocess"),
+    )
+    assert out["kind"] == "app"
+    assert out["match"] == "yes"
+    assert out["findings"] == "8/8"
+
+
+def test_digest_bench_stays_within_slacks_limits() -> None:
+    """digest.py renders its findings in at most 50 blocks and says so."""
+    out = _summary(
+        "digest.py", "--findings", "400", "--acks", "20", "--source-apps", "40", "--repeat", "1"
+    )
+    assert out["kind"] == "digest"
+    assert out["findings"] == "400"
+    assert out["within_limits"] == "yes"
+    assert int(out["blocks"]) <= 50
+    assert int(out["baseline_blocks"]) == 400
