@@ -103,7 +103,7 @@ def plan(app: Application, managed: Sequence[ManagedResource]) -> Needs:
             continue
         if item.target and item.live and status.key.group not in BUILTIN_GROUPS:
             crds.add((status.key.group, status.key.kind))
-        if _zombie_candidate(status, item):
+        if _zombie_candidate(status, item) and app.in_local_cluster:
             lookups |= usage.lookups_for(status.key, item.live)
     return Needs(crds=frozenset(crds), lookups=frozenset(lookups))
 
@@ -124,7 +124,16 @@ def classify_app(
         for s in app.drifting_resources
         if _zombie_candidate(s, by_key.get(s.key))
     }
-    verdicts = usage.assess(zombies, facts.inventory)
+    if app.in_local_cluster:
+        verdicts = usage.assess(zombies, facts.inventory)
+    else:
+        # Users of these objects live in a cluster the bot does not read: never say "safe".
+        where = app.destination_server or app.destination_name
+        blocker = (
+            f"could not verify: it lives in destination cluster {where}, "
+            "which drift-bot does not read"
+        )
+        verdicts = {key: usage.Verdict(safe=False, blockers=(blocker,)) for key in zombies}
     findings = [
         judge(_context(app, status, by_key.get(status.key), facts, verdicts.get(status.key)))
         for status in app.drifting_resources

@@ -23,6 +23,10 @@ RawObject: TypeAlias = dict[str, Any]
 TRACKING_ID_ANNOTATION: Final = "argocd.argoproj.io/tracking-id"
 HOOK_ANNOTATION: Final = "argocd.argoproj.io/hook"
 HELM_HOOK_ANNOTATION: Final = "helm.sh/hook"
+LOCAL_SERVERS: Final = frozenset(
+    {"https://kubernetes.default.svc", "https://kubernetes.default.svc/"}
+)
+"""How Applications name the cluster Argo CD itself runs in (``in-cluster``)."""
 
 
 class _Absent:
@@ -169,6 +173,19 @@ class Application:
     destination_namespace: str
     resources: tuple[ResourceStatus, ...] = ()
     conditions: tuple[Condition, ...] = ()
+    destination_server: str = ""
+    destination_name: str = ""
+
+    @property
+    def in_local_cluster(self) -> bool:
+        """Whether the app deploys into the cluster the bot reads (Argo CD's own).
+
+        The usage checks behind ``safe_to_delete`` only see that cluster; for any other
+        destination they would find no users and wrongly say "safe".
+        """
+        return self.destination_server in LOCAL_SERVERS or (
+            not self.destination_server and self.destination_name in ("", "in-cluster")
+        )
 
     @property
     def tracking_name(self) -> str:

@@ -59,6 +59,8 @@ def parse_application(raw: RawObject, control_plane_namespace: str) -> Applicati
         health_since=_time(health, "lastTransitionTime", f"{where}.status.health"),
         destination_namespace=_opt(destination, "namespace", str, f"{where}.spec.destination")
         or "",
+        destination_server=_opt(destination, "server", str, f"{where}.spec.destination") or "",
+        destination_name=_opt(destination, "name", str, f"{where}.spec.destination") or "",
         resources=tuple(
             _resource_status(item, f"{where}.status.resources[{i}]")
             for i, item in enumerate(_list(status, "resources", f"{where}.status"))

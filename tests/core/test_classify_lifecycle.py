@@ -3,6 +3,7 @@ objects two apps render, and hooks nothing cleans up."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -380,3 +381,55 @@ def test_finished_job_that_argo_cd_calls_a_hook_gets_hook_advice() -> None:
     assert finding.drift_class is F
     assert "one-off" not in finding.fix.text
     assert "for a Helm hook use" in finding.fix.text
+
+
+@pytest.mark.parametrize(
+    ("destination", "local"),
+    [
+        pytest.param({"server": "https://kubernetes.default.svc"}, True, id="in_cluster_server"),
+        pytest.param({"name": "in-cluster"}, True, id="in_cluster_name"),
+        pytest.param({}, True, id="no_destination"),
+        pytest.param({"server": "https://prod.example.com:6443"}, False, id="remote_server"),
+        pytest.param({"name": "prod-eu"}, False, id="remote_name"),
+    ],
+)
+def test_zombies_of_remote_apps_are_never_safe(destination: dict[str, str], local: bool) -> None:
+    """Usage lists come from the bot's own cluster, so a remote app's zombie is never safe."""
+    nginx = K8s.tracked(
+        K8s.obj("IngressClass", "nginx", group="networking.k8s.io"), "infisical", NS
+    )
+    entry = K8s.status_entry(K8s.key(nginx), requires_pruning=True)
+    base = K8s.app("infisical", [entry], dest=NS)
+    app = dataclasses.replace(
+        base,
+        destination_server=destination.get("server", ""),
+        destination_name=destination.get("name", ""),
+    )
+    managed = [K8s.managed(None, nginx)]
+    assert bool(classify.plan(app, managed).lookups) is local
+    facts = classify.Facts(inventory={usage.INGRESSES: []})
+    (finding,) = classify.classify_app(app, managed, facts)
+    assert finding.safe_to_delete is local
+    if not local:
+        assert "destination cluster" in finding.summary
+        assert "DO NOT DELETE" in finding.fix.text
+
+
+def test_parse_reads_the_destination_cluster() -> None:
+    """The parser keeps spec.destination.server and name."""
+    raw = {
+        "metadata": {"name": "a", "namespace": "argocd"},
+        "spec": {"destination": {"server": "https://prod:6443", "name": "prod"}},
+    }
+    app = parse.parse_application(raw, "argocd")
+    assert (app.destination_server, app.destination_name) == ("https://prod:6443", "prod")
+    assert not app.in_local_cluster
+
+
+def test_run_with_a_malformed_status_is_not_finished() -> None:
+    """A Job whose status is not an object is not taken for a finished run."""
+    from bot.core.rules.context import finished
+
+    key = ResourceKey("batch", "Job", NS, "init")
+    assert finished(key, {"status": "Complete"}) is False
+    assert finished(key, {"status": {"conditions": [{"type": "Complete", "status": "True"}]}})
