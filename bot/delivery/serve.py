@@ -55,7 +55,7 @@ from bot.wiring import build_classifier, build_store, utc_now
 
 log = logging.getLogger(__name__)
 
-MAX_CONCURRENT_SCANS = 2
+MAX_CONCURRENT_SCANS = 1
 
 Role = Literal["all", "classifier", "slack"]
 
@@ -147,8 +147,9 @@ def _assemble(settings: Settings, role: Role, port: int, host: str, resources: E
         resources.callback(store.close)
     if role == "all" and settings.drift_classifier_url:
         log.warning("--role all classifies in-process; DRIFT_CLASSIFIER_URL is ignored")
-    # In one process with the Slack app, at most two uncached scans run at once so that the
-    # threads acknowledging commands keep the interpreter (measured: bench/ack.py).
+    # In one process with the Slack app, one uncached scan runs at a time so that the threads
+    # acknowledging commands keep the interpreter: bench/ack.py measured p99 time-to-ack
+    # 72 ms with one, 136-152 ms with two, 193-353 ms unbounded (50 concurrent commands).
     classifier = build_classifier(
         settings,
         store,
