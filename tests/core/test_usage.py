@@ -6,6 +6,7 @@ app's own safe leftovers uses the object.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -634,3 +635,122 @@ def test_delete_order_breaks_cycles_by_phase() -> None:
     a = ResourceKey("", "ConfigMap", NS, "a")
     b = ResourceKey(RBAC, "RoleBinding", NS, "b")
     assert usage.delete_order({a: [b], b: [a]}) == [b, a]
+
+
+# --- the index: each list is walked once per app, however many zombies -------------------------
+
+
+class _CountingList(list[dict[str, Any]]):
+    """A listed inventory entry that counts how often it is walked."""
+
+    walks = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self.walks += 1
+        return super().__iter__()
+
+
+def test_each_list_is_walked_once_however_many_zombies() -> None:
+    """Two hundred zombies of four kinds sharing the pod and binding lists walk each list once."""
+    pods = _CountingList(_pod(f"p{i}", serviceAccountName=f"sa{i}") for i in range(50))
+    bindings = _CountingList(
+        [_binding("RoleBinding", "rb", NS, role=("Role", "r0"), subjects=[_sa_subject("sa1")])]
+    )
+    cluster_bindings = _CountingList()
+    zombies: dict[ResourceKey, dict[str, Any] | None] = {}
+    for i in range(50):
+        zombies[ResourceKey("", "ServiceAccount", NS, f"sa{i}")] = None
+        zombies[ResourceKey("", "ConfigMap", NS, f"cm{i}")] = None
+        zombies[ResourceKey(RBAC, "Role", NS, f"r{i}")] = None
+        zombies[ResourceKey(RBAC, "ClusterRole", "", f"cr{i}")] = None
+    inventory = {
+        usage.PODS: pods,
+        usage.ROLE_BINDINGS: bindings,
+        usage.CLUSTER_ROLE_BINDINGS: cluster_bindings,
+    }
+    verdicts = usage.assess(zombies, inventory)
+    assert (pods.walks, bindings.walks, cluster_bindings.walks) == (1, 1, 1)
+    assert verdicts[ResourceKey("", "ServiceAccount", NS, "sa1")].users == (
+        f"Pod {NS}/p1 (serviceAccountName)",
+        f"RoleBinding {NS}/rb (subjects)",
+    )
+    assert verdicts[ResourceKey(RBAC, "Role", NS, "r0")].users == (
+        f"RoleBinding {NS}/rb (roleRef)",
+    )
+    unsafe = {k for k, v in verdicts.items() if not v.safe}
+    assert unsafe == {k for k in zombies if k.kind == "ServiceAccount"} | {
+        ResourceKey(RBAC, "Role", NS, "r0")
+    }
+
+
+def test_crds_serving_the_same_kind_share_one_walk_of_its_instances() -> None:
+    """Two leftover CRDs that serve the same kind both see its instances, listed and walked once."""
+    other = ResourceKey("apiextensions.k8s.io", "CustomResourceDefinition", "", "widgets.old")
+    widgets = _CountingList([K8s.obj("Widget", "w", "team", group="example.com")])
+    verdicts = usage.assess({_CRD_KEY: _CRD, other: _CRD}, {_WIDGETS: widgets})
+    assert widgets.walks == 1
+    assert verdicts[_CRD_KEY].users == verdicts[other].users == ("Widget team/w (instance)",)
+
+
+def test_users_keep_list_then_walk_order_across_buckets() -> None:
+    """A default IngressClass lists named and classless Ingresses in the order they were listed."""
+    live = K8s.obj(
+        "IngressClass",
+        "nginx",
+        group="networking.k8s.io",
+        annotations={"ingressclass.kubernetes.io/is-default-class": "true"},
+    )
+    inventory = {
+        usage.INGRESSES: [
+            _ingress("bare"),
+            _ingress("named", ingressClassName="nginx"),
+            _ingress("bare-too"),
+        ]
+    }
+    assert _users(INGRESS_CLASS, inventory, live) == [
+        f"Ingress {NS}/bare (no class set, and this is the default IngressClass)",
+        f"Ingress {NS}/named (spec.ingressClassName)",
+        f"Ingress {NS}/bare-too (no class set, and this is the default IngressClass)",
+    ]
+
+
+def test_only_service_account_subjects_and_role_refs_count() -> None:
+    """A User subject or a roleRef of another kind with the account's name does not use it."""
+    sa = ResourceKey("", "ServiceAccount", NS, "redis")
+    binding = _binding(
+        "RoleBinding",
+        "rb",
+        NS,
+        role=("ServiceAccount", "redis"),
+        subjects=[{"kind": "User", "name": "redis", "namespace": NS}],
+    )
+    inventory = {usage.PODS: [], usage.ROLE_BINDINGS: [binding], usage.CLUSTER_ROLE_BINDINGS: []}
+    assert _users(sa, inventory) == []
+
+
+def test_a_name_of_the_wrong_type_names_nothing() -> None:
+    """A list where a name belongs (malformed data) is no reference, and no crash."""
+    sa = ResourceKey("", "ServiceAccount", NS, "redis")
+    pod = _pod("p", serviceAccountName=["redis"])
+    inventory = {usage.PODS: [pod], usage.ROLE_BINDINGS: [], usage.CLUSTER_ROLE_BINDINGS: []}
+    assert _users(sa, inventory) == []
+
+
+def _sa_subject(name: str) -> dict[str, str]:
+    return {"kind": "ServiceAccount", "name": name, "namespace": NS}
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        pytest.param("not-an-object", id="string_item"),
+        pytest.param({"metadata": ["x"]}, id="metadata_list"),
+        pytest.param({"metadata": {"name": "p"}, "spec": "x"}, id="spec_string"),
+    ],
+)
+def test_a_malformed_list_counts_as_unread(item: object) -> None:
+    """A list holding a malformed item cannot prove anything unused: never safe, no crash."""
+    key = ResourceKey("", "ServiceAccount", "ns", "sa")
+    verdicts = usage.assess({key: None}, {usage.PODS: [item], usage.ROLE_BINDINGS: []})  # type: ignore[list-item]
+    assert verdicts[key].safe is False
+    assert any("could not verify" in b for b in verdicts[key].blockers)
