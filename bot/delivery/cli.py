@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from bot import __version__, logs
 from bot.adapters.redis_store import RedisStore
 from bot.adapters.slack_poster import SlackPoster, build_web_client
+from bot.core.digest import build_digest
 from bot.delivery.digest_render import digest_blocks, digest_text
 from bot.delivery.notify import Notifier, Renderers
 from bot.delivery.slack.escalation import escalation_message
@@ -241,6 +242,10 @@ def _demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         )
     )
     out.write(render_scan(report, style))
+    # The digest as the channel would get it on its first day (no acks, no yesterday yet).
+    digest = build_digest(report, previous=None, acks=(), now=report.generated_at)
+    out.write("\n" + style.bold("DAILY DIGEST (what #your-channel would read)") + "\n")
+    out.write(digest_text(digest))
     return EXIT_OK
 
 

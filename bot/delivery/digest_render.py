@@ -86,7 +86,7 @@ def code_span(text: str, limit: int = _VALUE) -> str:
 
 def code_block(lines: Sequence[str], limit: int = _LOG_LINE) -> str:
     """Untrusted lines as a code block; backticks swapped so a line cannot close the fence."""
-    body = "\n".join(_esc(line.replace("`", "ˋ"), limit) for line in lines)
+    body = "\n".join(_esc(middle(line, limit).replace("`", "ˋ"), limit) for line in lines)
     return f"```\n{body}\n```"
 
 
@@ -95,6 +95,14 @@ def _esc(text: str, limit: int) -> str:
     # Escaping only lengthens text, so a prefix one longer than the limit decides the cut.
     # Backticks are swapped too: outside a code span, one from the cluster would open one.
     return _cut(escape(text[: limit + 1].replace("`", "ˋ")), limit)
+
+
+def middle(text: str, limit: int) -> str:
+    """Shorten a log line in the middle: its cause is often at the end ("… Not Found")."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 3
+    return text[: limit - tail - 1] + "…" + text[-tail:]
 
 
 def _cut(text: str, limit: int) -> str:
@@ -501,7 +509,7 @@ def _text_stuck(d: Digest) -> list[str]:
                 f"    pod {_plain(pod.namespace)}/{_plain(pod.name)} container "
                 f"{_plain(pod.container)}: {_plain(pod.reason)}, {pod.restarts} restarts{age}"
             )
-            lines.extend(f"      | {_plain(line)}" for line in pod.log)
+            lines.extend(f"      | {_plain(middle(line, 300))}" for line in pod.log)
     return [*lines, ""]
 
 

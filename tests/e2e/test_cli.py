@@ -214,4 +214,7 @@ class TestDemo:
         for slug in ("schema-defaults", "phantom-defaults", "unadopted", "zombie", "contested",
                      "hook-leftover", "injected-fields", "unexplained"):  # fmt: skip
             assert slug in out
+        assert "DAILY DIGEST" in out
+        # The fatal line's cause (at its very end) survives in the scan and the digest.
+        assert out.count("response code Not Found") >= 2
         assert proc.stderr == ""

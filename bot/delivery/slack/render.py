@@ -326,7 +326,7 @@ def _pod_text(pod: PodDiagnosis, now: datetime) -> str:
     if pod.message:
         lines.append(_plain(pod.message))
     if pod.log:
-        log = [_middle(line, MAX_LOG_LINE_CHARS) for line in pod.log[-MAX_LOG_LINES:]]
+        log = [digest_render.middle(line, MAX_LOG_LINE_CHARS) for line in pod.log[-MAX_LOG_LINES:]]
         hidden = len(pod.log) - MAX_LOG_LINES
         if hidden > 0:
             log.insert(0, f"… {hidden} earlier lines not shown")
@@ -466,14 +466,6 @@ def _neutralise(text: str) -> str:
 
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _middle(text: str, limit: int) -> str:
-    """Shorten a log line in the middle: the cause is often at its end ("… Not Found")."""
-    if len(text) <= limit:
-        return text
-    tail = limit // 3
-    return text[: limit - tail - 1] + "…" + text[-tail:]
 
 
 def _block_text(block: Block) -> str:
