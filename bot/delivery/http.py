@@ -130,11 +130,6 @@ class HttpServer:
             wasyncore.close_all(self._server._map)
 
 
-def serve_http(wsgi_app: WSGIApp, port: int, *, host: str = ALL_INTERFACES) -> None:
-    """Serve ``wsgi_app`` on ``host:port`` until the process is stopped (``drift-bot serve``)."""
-    HttpServer(wsgi_app, port=port, host=host).serve_forever()
-
-
 def _readiness(start_response: StartResponse, ready: ReadyCheck) -> Iterable[bytes]:
     try:
         result = ready()

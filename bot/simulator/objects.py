@@ -124,10 +124,6 @@ class Ids:
         self._resource_version += 7
         return str(self._resource_version)
 
-    @property
-    def current_resource_version(self) -> str:
-        return str(self._resource_version)
-
     def hexdigest(self, length: int, *parts: str) -> str:
         blob = (self._seed + "|" + "|".join(parts)).encode()
         return hashlib.sha1(blob, usedforsecurity=False).hexdigest()[:length]
