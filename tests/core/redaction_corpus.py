@@ -178,7 +178,153 @@ SECRETS: Final[tuple[tuple[str, str, str], ...]] = (
     ("kv", "config: {User:admin Password:Pr0dP4ss}", "Pr0dP4ss"),
     ("kv", 'msg="apply" args="-e DB_PASSWORD=\\"s3cr3t val\\""', "s3cr3t val"),
     ("kv", "failed to refresh token: Kq8zVn1mW4rT6yU0pL3xH9", "Kq8zVn1mW4rT6yU0pL3xH9"),
+    # --- issue #15: formats that leaked before (cloud, vendors, headers, CLIs)
+    (
+        "azure",
+        "storage: DefaultEndpointsProtocol=https;AccountName=paymentsblob;AccountKey="
+        "Qm9ndXNBenVyZUFjY291bnRLZXlGb3JUZXN0czAxMjM0NTY3ODlhYmNkZWZnaGlqa2xtbm9wcXJzdHV2dw==;"
+        "EndpointSuffix=core.windows.net",
+        "Qm9ndXNBenVyZUFjY291bnRLZXlGb3JUZXN0czAxMjM0NTY3ODlhYmNkZWZnaGlqa2xtbm9wcXJzdHV2dw==",
+    ),
+    (
+        "azure",
+        "GET https://paymentsblob.blob.core.windows.net/exports/q3.csv?sv=2022-11-02&ss=b&srt=o"
+        "&sp=r&se=2026-12-31T23:59:59Z&spr=https&sig=Qm9ndXNTYXNTaWduYXR1cmUxMjM0NTY3OA%3D%3D 403",
+        "Qm9ndXNTYXNTaWduYXR1cmUxMjM0NTY3OA",
+    ),
+    (
+        "vault",
+        "vault: renewed lease, token hvs.CAESIBogusVaultTokenForTests0nly9a8b7c6d5e4fGh4KHGh2cy5B",
+        "hvs.CAESIBogusVaultTokenForTests0nly9a8b7c6d5e4fGh4KHGh2cy5B",
+    ),
+    (
+        "vault",
+        "using batch token hvb.AAAAAQJBogusBatchTokenValue0123456789abcdefXYZ",
+        "AAAAAQJBogusBatchTokenValue0123456789abcdefXYZ",
+    ),
+    (
+        "aws",
+        "s3 client: using AKIAJ4QH8DHBEXAMPLEZ / Z9x2Lq7VbN4mW8tR1yK5pC3sD6fG0hJ2aE7uI9oP",
+        "Z9x2Lq7VbN4mW8tR1yK5pC3sD6fG0hJ2aE7uI9oP",
+    ),
+    (
+        "gcp",
+        '{"type": "service_account", "project_id": "payments-prod", '
+        '"private_key_id": "3f8a9c1d2e4b5a6f7081920a3b4c5d6e7f809112"}',
+        "3f8a9c1d2e4b5a6f7081920a3b4c5d6e7f809112",
+    ),
+    ("cli", "+ mysql -h db.payments -uroot -pS3cr3tMy5ql payments < /tmp/seed.sql", "S3cr3tMy5ql"),
+    ("cli", "exec mysqldump -u backup -p'Dump P4ss!' --all-databases", "Dump P4ss!"),
+    ("kv", "bootstrap: password_b64=UGF5bWVudHNQdzEyMw== user=payments", "UGF5bWVudHNQdzEyMw=="),
+    (
+        "docker",
+        '{"auths":{"registry.example.com":{"username":"ci","auth":"Y2k6UmVnaXN0cnlQdzk5"}}}',
+        "Y2k6UmVnaXN0cnlQdzk5",
+    ),
+    (
+        "kubeconfig",
+        "    client-key-data: LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUJvZ3Vz",
+        "LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUJvZ3Vz",
+    ),
+    (
+        "dsn",
+        "fatal: could not read from "
+        "https://3f8a9c1d2e4b5a6f7081920a3b4c5d6e7f80aa12@github.com/org/repo.git",
+        "3f8a9c1d2e4b5a6f7081920a3b4c5d6e7f80aa12",
+    ),
+    (
+        "sentry",
+        "Sentry is attempting to send 1 pending event to "
+        "https://4f1c2b3a9d8e7f6a5b4c3d2e1f0a9b8c@o450123.ingest.sentry.io/5512345",
+        "4f1c2b3a9d8e7f6a5b4c3d2e1f0a9b8c",
+    ),
+    (
+        "sentry",
+        "sentry dsn=https://0a1b2c3d4e5f60718293a4b5c6d7e8f9:9f8e7d6c5b4a39281706f5e4d3c2b1a0@sentry.internal/3",
+        "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    ),
+    (
+        "slack",
+        "workflow trigger https://hooks.slack.com/triggers/T0123ABCD/5512345678901/0a1b2c3d4e5f6a7b8c9d0e1f",
+        "0a1b2c3d4e5f6a7b8c9d0e1f",
+    ),
+    (
+        "slack",
+        "answering https://hooks.slack.com/commands/T0123ABCD/5512345678901/Zq8RkLm2Vx9Tn4Wp1Ys7",
+        "Zq8RkLm2Vx9Tn4Wp1Ys7",
+    ),
+    (
+        "vendor",
+        "stripe: using sk_test_51HbogusTestKey0123456789abcdefABCDEF in staging",
+        "sk_test_51HbogusTestKey0123456789abcdefABCDEF",
+    ),
+    (
+        "vendor",
+        "stripe webhook whsec_BogusWebhookSigningSecret0123456789ab configured",
+        "whsec_BogusWebhookSigningSecret0123456789ab",
+    ),
+    (
+        "vendor",
+        "mailer: SG.Bogus0SendGridKey_1234.Bogus_SendGrid_Secret-Part0123456789abcdefXYZ1 rejected",
+        "Bogus_SendGrid_Secret-Part0123456789abcdefXYZ1",
+    ),
+    (
+        "vendor",
+        "twine upload with "
+        "pypi-AgEIcHlwaS5vcmcCJGJvZ3VzLXRva2VuLWZvci10ZXN0cy1vbmx5LTAxMjM0NTY3ODk",
+        "AgEIcHlwaS5vcmcCJGJvZ3VzLXRva2VuLWZvci10ZXN0cy1vbmx5LTAxMjM0NTY3ODk",
+    ),
+    (
+        "cookie",
+        "request headers: Cookie: sessionid=q8Wm2ZpL0vX7nR4kBogus; csrftoken=Zx9Lm2Vn",
+        "q8Wm2ZpL0vX7nR4kBogus",
+    ),
+    (
+        "cookie",
+        'upstream replied Set-Cookie: "argocd.token=BogusArgoSessionCookie42; Path=/; HttpOnly"',
+        "BogusArgoSessionCookie42",
+    ),
+    (
+        "kv",
+        "AZURE_CLIENT_SECRET: Bogus~Azure.Client_Secret-42",
+        "Bogus~Azure.Client_Secret-42",
+    ),
+    (
+        "kv",
+        "pg: conninfo 'host=db port=5432 user=app password=PgConnPw77 sslmode=disable'",
+        "PgConnPw77",
+    ),
 )
+
+LOG_TAILS: Final[tuple[tuple[str, str, str], ...]] = (
+    (
+        "yaml-pair",
+        "applying env from manifest\n  - name: LOG_LEVEL\n    value: info\n"
+        "  - name: DB_PASSWORD\n    value: TailYamlPw8\nerror: pod spec rejected",
+        "TailYamlPw8",
+    ),
+    (
+        "yaml-pair",
+        'dumping config\n- name: "STRIPE_API_KEY"\n  value: "TailYamlKey9x"\nfatal: invalid config',
+        "TailYamlKey9x",
+    ),
+    (
+        "pem-headless",
+        "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n"
+        "kq2m4Xb9PzLw3Vn7Rt1Ys5Hc8Jd0Fg6Ae2Qi4Uo9\n"
+        "-----END RSA PRIVATE KEY-----\n"
+        "Error: failed to load TLS key pair: tls: private key does not match public key",
+        "kq2m4Xb9PzLw3Vn7Rt1Ys5Hc8Jd0Fg6Ae2Qi4Uo9",
+    ),
+    (
+        "pem-headless",
+        "hbwKfBstIs+bMY2Zkp18gnTxKVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qK\n"
+        "-----END PRIVATE KEY-----\npanic: crypto/tls: failed to parse private key",
+        "hbwKfBstIs+bMY2Zkp18gnTxKVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qK",
+    ),
+)
+"""Secrets that span lines of a log tail: each line alone looks harmless (or is cut)."""
+
 
 BENIGN: Final[tuple[str, ...]] = (
     'FATAL:  password authentication failed for user "payments"',
@@ -214,4 +360,16 @@ BENIGN: Final[tuple[str, ...]] = (
     "sha1=da39a3ee5e6b4b0d3255bfef95601890afd80709",
     'Error: secrets "gitea-admin" not found',
     "[REDACTED] is what we print for masked values",
+    "loaded 3 keys from AccountName=paymentsblob;EndpointSuffix=core.windows.net",
+    "docker run -p 8080:80 -p8443:443 ghcr.io/example/api:1.0",
+    "git checkout 9f2c4e1d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e && make",
+    "auth: basic realm=argocd",
+    "cookie policy: SameSite=Lax",
+    "java.lang.IllegalStateException at AbstractSingletonProxyFactoryBean2Impl.java:42",
+    "reading /var/lib/kubelet/pods/3f2c7a9e-1b4d-4c8e-9a6f-2d5b8e1c0f7a/volumes/"
+    "kubernetes.io~projected",
+    "name: DB_PASSWORD_FILE",
+    "value: /run/secrets/db-password",
+    "using mysql client 8.0.36 with -p prompt disabled",
+    "signature sig=abc rejected",
 )
