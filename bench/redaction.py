@@ -152,11 +152,30 @@ def speed(redact: Redactor, text: str, repeat: int) -> float:
     return best * 1000
 
 
+_HOSTILE: Final = {
+    "dots+scheme": lambda n: "a." * (n // 2) + "://",
+    "sk-run": lambda n: "token " + "sk-" * (n // 3),
+    "eyJ-run": lambda n: "eyJ-" * (n // 4),
+    "yaml-blanks": lambda n: "password: x" + " " * n + "y",
+    "url-no-at": lambda n: "x://a:" + "b" * n,
+}
+"""Inputs that made the old patterns rescan a run from every position (quadratic)."""
+
+
+def scaling(redact: Redactor, size: int) -> dict[str, tuple[float, float]]:
+    """Milliseconds at ``size`` and ``4 * size`` characters: linear is ~4x, quadratic ~16x."""
+    return {
+        name: (speed(redact, make(size), 7), speed(redact, make(4 * size), 7))
+        for name, make in _HOSTILE.items()
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=20, help="speed runs; the best counts")
     parser.add_argument("--lines", type=int, default=400, help="lines in the log tail")
     parser.add_argument("--show", action="store_true", help="list every leaked case")
+    parser.add_argument("--hostile", type=int, default=2000, help="size of the hostile inputs")
     args = parser.parse_args()
 
     import bot.core.redact as current
@@ -185,6 +204,17 @@ def main() -> int:
             for case in leaked:
                 print(f"    leak {case}")
         summary.append(f"{name}_leaks={n}/{total} {name}_fp={fp} {name}_tail_ms={ms:.2f}")
+    print(f"\nhostile single lines, ms at {args.hostile} -> {4 * args.hostile} chars (x ratio)")
+    for name in ("baseline", "current"):
+        redact = redactors[name]
+        assert redact is not None
+        cells = [
+            f"{case} {a:.1f}->{b:.1f} (x{b / max(a, 1e-6):.0f})"
+            for case, (a, b) in scaling(redact, args.hostile).items()
+        ]
+        worst = max(b for _, b in scaling(redact, args.hostile).values())
+        print(f"{name:<10} " + "; ".join(cells))
+        summary.append(f"{name}_hostile_worst_ms={worst:.1f}")
     print("SUMMARY " + " ".join(summary))
     return 0
 

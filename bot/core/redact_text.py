@@ -43,7 +43,14 @@ _TRIGGER_WORD: Final = re.compile("|".join(re.escape(word) for word in _TRIGGER_
 
 
 def _triggered(line: str) -> bool:
-    return bool(_TRIGGER_WORD.search(line.lower()) or secret_shapes.ENTROPY_HINT.search(line))
+    lowered = line.lower()
+    # One alternation is cheapest on a short line; on a long one Python's regex tries every
+    # word at every position, while `in` scans for each word at C speed.
+    if len(line) <= 256:
+        found = _TRIGGER_WORD.search(lowered) is not None
+    else:
+        found = any(word in lowered for word in _TRIGGER_WORDS)
+    return found or secret_shapes.ENTROPY_HINT.search(line) is not None
 
 
 # A value as it is written after a key: double- or single-quoted (with escapes), a quote escaped
@@ -143,7 +150,19 @@ _PEM_RULE: Final[_Rule] = (
 # A PEM body whose BEGIN line is missing (a log tail starting mid-key): the base64-only lines
 # right before an END line at the start of a line.
 _PEM_END: Final = re.compile(r"(?m)^[ \t]*-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
-_BASE64_LINE: Final = re.compile(r"[ \t]*[A-Za-z0-9+/=]+[ \t]*\r?")
+_BASE64_LINE: Final = re.compile(r"[A-Za-z0-9+/=]+")
+_PEM_MIN_WIDTH: Final = 40
+
+
+def _is_pem_body_line(line: str, *, last: bool) -> bool:
+    """A full-width base64 line (PEM wraps at 64), or the short last one right before END.
+
+    A lower-case word ("starting") is base64 too; it never is a key's last line.
+    """
+    body = line.strip()
+    if not _BASE64_LINE.fullmatch(body):
+        return False
+    return len(body) >= _PEM_MIN_WIDTH or (last and not (body.isalpha() and body.islower()))
 
 
 def _mask_headless_pem(text: str) -> str:
@@ -157,7 +176,7 @@ def _mask_headless_pem(text: str) -> str:
         cut = end.start()
         while cut > pos and text[cut - 1] == "\n":
             line_start = text.rfind("\n", pos, cut - 1) + 1 or pos
-            if not _BASE64_LINE.fullmatch(text, line_start, cut - 1):
+            if not _is_pem_body_line(text[line_start : cut - 1], last=cut == end.start()):
                 break
             cut = line_start
         out.append(text[pos:cut])
@@ -351,7 +370,7 @@ def _redact_line(line: str) -> str:
     # Masking can join what a space or a quote used to separate, so a later pass may find a
     # new match; repeating until nothing changes is what makes redaction idempotent.
     for _ in range(_MAX_PASSES):
-        masked = _one_pass(line)
+        masked = _bounded(_one_pass(line))  # masking lengthens short values: cap again
         if masked == line:
             break
         line = masked

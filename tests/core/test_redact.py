@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import time
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core import redact as redaction
+from bot.core import redact_text
 from bot.core.model import ABSENT
 from bot.core.redact import REDACTED, is_secret_key, redact, redact_value
 from tests.core.redaction_corpus import BENIGN, SECRETS
@@ -134,22 +134,11 @@ def test_redact_private_keys_masks_only_keys() -> None:
     )
 
 
-def test_redact_handles_ten_thousand_lines_quickly() -> None:
-    """10k log lines (one in ten with a secret) are redacted in well under a second."""
-    plain = 'time="2026-04-16T21:10:14Z" level=info msg="reconciled" app=gitea duration=12ms'
-    corpus = [t for _, t, _ in SECRETS]
-    lines = [corpus[i % len(corpus)] if i % 10 == 0 else plain for i in range(10_000)]
-    start = time.perf_counter()
-    for line in lines:
-        redact(line)
-    assert time.perf_counter() - start < 1.0
-
-
 def test_redact_terminates_when_rules_never_settle(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fixed-point loop gives up after a bounded number of passes."""
     growing = (re.compile(r"$"), lambda _m: "x")
-    monkeypatch.setattr(redaction, "_RULES", (growing,))
-    assert redact("token") == "token" + "x" * redaction._MAX_PASSES
+    monkeypatch.setattr(redact_text, "_RULES", (growing,))
+    assert redact("token") == "token" + "x" * redact_text._MAX_PASSES
 
 
 # --- structured values ------------------------------------------------------------------------
