@@ -22,7 +22,7 @@ from bot.simulator.apps import AppBuilder
 from bot.simulator.builder import ScenarioBuilder
 from bot.simulator.scenario import Scenario
 from bot.simulator.workloads import crash_loop
-from tests.core.redaction_corpus import BENIGN, SECRETS
+from tests.core.redaction_corpus import BENIGN, LOG_TAILS, SECRETS
 from tests.reliability.support import NOW
 
 DAY: Final = timedelta(days=1)
@@ -68,7 +68,9 @@ DIFF_ONLY_SECRETS: Final[tuple[tuple[str, str], ...]] = (
 )
 """Multi-line secrets: whole in a ConfigMap value, but a log is redacted line by line."""
 
-LOG_SECRETS: Final = tuple((text, secret) for _, text, secret in SECRETS) + EXTRA_SECRETS
+LOG_SECRETS: Final = (
+    tuple((text, secret) for _, text, secret in (*SECRETS, *LOG_TAILS)) + EXTRA_SECRETS
+)
 DATA_SECRETS: Final = LOG_SECRETS + DIFF_ONLY_SECRETS
 
 
@@ -101,6 +103,12 @@ STRUCTURED_SECRETS: Final = (
     _b64("ZombieLastApplied7"),
     "HelmParamPw9",
     "HelmValuesPw9",
+    # issue #15: env names only we know, and a flag whose value is the next list item
+    _b64("GpgKeyLiveBody77"),
+    "5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b",
+    "UmVnaXN0cnlMaXZlQXV0aDE=",
+    "QXp1cmVMaXZlQWNjb3VudEtleTAxMjM0NTY3ODk=",
+    "ArgsLiveDbPw7",
 )
 """Secrets planted as structured values: Secret data, env values, annotations, Helm values."""
 
@@ -171,7 +179,14 @@ def _leaky_deployment(app: AppBuilder) -> RawObject:
         "LOG_LEVEL": "info",
     }
     labels = {"app.kubernetes.io/name": "api"}
-    container = m.container("api", "ghcr.io/example/api:1.0", env=env)
+    env |= {
+        "GPG_KEY_B64": "placeholder",
+        "SENTRY_DSN": "placeholder",
+        "REGISTRY_AUTH": "placeholder",
+        "AZURE_STORAGE_CONNECTION_STRING": "placeholder",
+    }
+    args = ["serve", "--db-password", "placeholder", "--port", "8080"]
+    container = m.container("api", "ghcr.io/example/api:1.0", env=env, args=args)
     notes = {"example.com/api-key": "placeholder", "example.com/request-id": "placeholder"}
     deployment = m.deployment(
         "api", NS, [container], labels=labels, selector=labels, pod_annotations=notes
@@ -184,6 +199,12 @@ def _leaky_deployment(app: AppBuilder) -> RawObject:
         env_at(2): "postgres://app:LiveDsnPassw0rd@db:5432/app",
         env_at(3): "AKIAIOSFODNN7LIVEKEY",
         env_at(4): "SmtpLivePw42",
+        env_at(6): STRUCTURED_SECRETS[14],
+        env_at(7): f"https://{STRUCTURED_SECRETS[15]}@o450123.ingest.sentry.io/5512345",
+        env_at(8): STRUCTURED_SECRETS[16],
+        env_at(9): "DefaultEndpointsProtocol=https;AccountName=paymentsblob;"
+        f"AccountKey={STRUCTURED_SECRETS[17]};EndpointSuffix=core.windows.net",
+        "/spec/template/spec/containers/0/args/2": STRUCTURED_SECRETS[18],
         notes_at("example.com~1api-key"): "e3b98a4da31a127d4bde6e43033f66ba",
         notes_at("example.com~1request-id"): BENIGN_VALUES[1],
         "/spec/template/spec/containers/0/image": BENIGN_VALUES[0],

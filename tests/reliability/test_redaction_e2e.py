@@ -22,7 +22,9 @@ from bot.core.model import AppReport, Finding, ScanReport, StuckApp
 from bot.core.redact import REDACTED
 from bot.delivery import digest_render
 from bot.delivery import text as cli_text
+from bot.delivery.api import build_api_app
 from bot.delivery.slack import render
+from bot.delivery.slack.escalation import escalation_message
 from bot.simulator import Simulator
 from tests.reliability import scenes
 from tests.reliability.support import NOW, make_service
@@ -52,6 +54,7 @@ class Run:
     scan: ScanReport
     app: AppReport
     logs: StuckApp
+    api: dict[str, str]
     bot_log: str
 
 
@@ -69,12 +72,35 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
                 scan = service.scan()
                 app = service.app_report("payments")
                 logs = service.logs_report("payments")
+                api = _api_bodies(service)
             finally:
                 service.close()
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
-    return Run(scan, app, logs, "\n".join(handler.lines))
+    return Run(scan, app, logs, api, "\n".join(handler.lines))
+
+
+_API_TOKEN = "e2e-api-token"
+_API_PATHS = {"api-scan": "/scan", "api-app": "/apps/payments", "api-logs": "/apps/payments/logs"}
+
+
+def _api_bodies(service: Any) -> dict[str, str]:
+    """The classification API's answers, through its real WSGI app and bearer check."""
+    api = build_api_app(service, token=_API_TOKEN)
+    bodies: dict[str, str] = {}
+    for channel, path in _API_PATHS.items():
+        statuses: list[str] = []
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": f"/api/v1{path}",
+            "QUERY_STRING": "",
+            "HTTP_AUTHORIZATION": f"Bearer {_API_TOKEN}",
+        }
+        body = b"".join(api(environ, lambda status, _headers: statuses.append(status)))
+        assert statuses[0].startswith("200"), (channel, statuses, body[:200])
+        bodies[channel] = body.decode()
+    return bodies
 
 
 def _slack(message: render.Message) -> str:
@@ -96,8 +122,15 @@ def _outputs(run: Run) -> dict[str, str]:
         "slack-logs": _slack(render.stuck_app(run.logs, NOW)),
         "slack-digest": json.dumps(blocks, ensure_ascii=False) + "\n" + fallback,
         "digest-text": digest_render.digest_text(digest),
+        "escalation": _escalation(run.logs),
+        **run.api,
         "bot-log": run.bot_log,
     }
+
+
+def _escalation(stuck: StuckApp) -> str:
+    blocks, text = escalation_message(stuck, "<!subteam^S0ONCALL>", NOW)
+    return json.dumps(blocks, ensure_ascii=False) + "\n" + text
 
 
 CHANNELS = [
@@ -111,6 +144,8 @@ CHANNELS = [
     "slack-logs",
     "slack-digest",
     "digest-text",
+    "escalation",
+    *_API_PATHS,
     "bot-log",
 ]
 
