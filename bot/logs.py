@@ -3,16 +3,44 @@
 Two formats (``DRIFT_LOG_FORMAT``): ``text`` for people at a terminal, ``json`` (one object per
 line) for log pipelines. Every record passes through `redact` so a secret that slips into a log
 message (an upstream error body, a URL with credentials) never reaches the log sink.
+
+slack_sdk logs the URLs it posts to (``Sending a request - url: …`` at DEBUG, ``Going to retry
+the same request: POST …`` at INFO). For a slash command that URL is its ``response_url``, a
+capability: anyone holding it may post into the channel for 30 minutes. So the Slack
+libraries' records lose every URL path outside the Web API's ``/api/`` (the host stays, for
+debugging), and the webhook client's logger is held at WARNING besides.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
-from typing import Literal
+from typing import Final, Literal
 
 from bot.core.redact import redact
+
+
+_SLACK_LOGGERS: Final = ("slack_sdk", "slack_bolt", "bot.delivery.slack.bolt")
+# A URL's path, unless it is a Web API method (https://slack.com/api/chat.postMessage).
+# Also URL-encoded, as in a logged form body (response_url=https%3A%2F%2Fhooks.slack.com%2F...).
+_URL_PATH: Final = re.compile(
+    r"(?i)\b([a-z][a-z0-9+.-]*(?::|%3A)(?://|%2F%2F)[^/\s\"'<>%]+)(?:/|%2F)(?!api(?:/|%2F))"
+    r"[^\s\"'<>&]*"
+)
+
+
+class SlackUrlFilter(logging.Filter):
+    """Masks URL paths in records of the Slack libraries: response_urls are capabilities."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith(_SLACK_LOGGERS):
+            message = record.getMessage()
+            masked = _URL_PATH.sub(r"\1/[REDACTED]", message)
+            if masked != message:
+                record.msg, record.args = masked, ()
+        return True
 
 
 class _RedactingFormatter(logging.Formatter):
@@ -40,8 +68,9 @@ def configure(fmt: Literal["text", "json"] = "text", level: int = logging.INFO) 
         handler.setFormatter(_JsonFormatter())
     else:
         handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(SlackUrlFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "urllib3", "kubernetes"):
+    for noisy in ("httpx", "httpcore", "urllib3", "kubernetes", "slack_sdk.webhook"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -208,9 +208,10 @@ _RULES: Final[tuple[_Rule, ...]] = (
         _whole,
     ),
     (secret_shapes.PROVIDER_TOKENS, _whole),
-    # Slack webhook, workflow-trigger and response URLs carry their secret in the path.
+    # Slack webhook, workflow-trigger and response URLs carry their secret in the path (also
+    # URL-encoded, as a response_url inside a logged form body).
     (
-        re.compile(r"(?P<pre>hooks\.slack(?:-gov)?\.com/)(?P<value>[A-Za-z0-9/_%-]+)"),
+        re.compile(r"(?i)(?P<pre>hooks\.slack(?:-gov)?\.com(?:/|%2F))(?P<value>[A-Za-z0-9/_%-]+)"),
         _keep_prefix,
     ),
     # user:password@ in any URL or DSN; user and host stay for debugging.
