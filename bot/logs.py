@@ -21,7 +21,6 @@ from typing import Final, Literal
 
 from bot.core.redact import redact
 
-
 _SLACK_LOGGERS: Final = ("slack_sdk", "slack_bolt", "bot.delivery.slack.bolt")
 # A URL's path, unless it is a Web API method (https://slack.com/api/chat.postMessage).
 # Also URL-encoded, as in a logged form body (response_url=https%3A%2F%2Fhooks.slack.com%2F...).

@@ -91,13 +91,17 @@ def _api_bodies(service: Any) -> dict[str, str]:
     bodies: dict[str, str] = {}
     for channel, path in _API_PATHS.items():
         statuses: list[str] = []
+
+        def start_response(status: str, _headers: Any, seen: list[str] = statuses) -> None:
+            seen.append(status)
+
         environ = {
             "REQUEST_METHOD": "GET",
             "PATH_INFO": f"/api/v1{path}",
             "QUERY_STRING": "",
             "HTTP_AUTHORIZATION": f"Bearer {_API_TOKEN}",
         }
-        body = b"".join(api(environ, lambda status, _headers: statuses.append(status)))
+        body = b"".join(api(environ, start_response))  # type: ignore[arg-type]
         assert statuses[0].startswith("200"), (channel, statuses, body[:200])
         bodies[channel] = body.decode()
     return bodies
