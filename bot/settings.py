@@ -94,6 +94,16 @@ class Settings(BaseSettings):
     drift_ack_group: str | None = Field(
         None, description="User-group id whose members may ack. Unset: anyone in the channel."
     )
+    drift_read_channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Channel ids where /drift app and /drift logs show diffs and logs, "
+        "comma-separated; * allows every channel. Empty: DRIFT_CHANNEL.",
+    )
+    drift_read_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="User-group ids whose members may read diffs and logs in any channel, "
+        "comma-separated. Empty: DRIFT_ACK_GROUP.",
+    )
 
     # --- Schedule and thresholds --------------------------------------------------------------
     drift_digest_cron: str = Field(
@@ -148,9 +158,11 @@ class Settings(BaseSettings):
     def _parse_duration(cls, value: Any) -> timedelta:
         return _duration(value)
 
-    @field_validator("drift_app_namespaces", mode="before")
+    @field_validator(
+        "drift_app_namespaces", "drift_read_channels", "drift_read_groups", mode="before"
+    )
     @classmethod
-    def _split_namespaces(cls, value: Any) -> list[str]:
+    def _split_comma_list(cls, value: Any) -> list[str]:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return list(value or [])

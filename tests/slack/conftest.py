@@ -146,6 +146,7 @@ class Served:
         *,
         ident: str = "1",
         user: str = ALICE,
+        channel: str = "C0DRIFT",
         timestamp: int | None = None,
         secret: str = SIGNING_SECRET,
     ) -> tuple[int, str, float]:
@@ -154,7 +155,7 @@ class Served:
             "token": "deprecated-verification-token",
             "team_id": "T0FAKE",
             "team_domain": "fake",
-            "channel_id": "C0DRIFT",
+            "channel_id": channel,
             "channel_name": "platform",
             "user_id": user,
             "user_name": "alice",

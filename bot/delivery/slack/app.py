@@ -41,6 +41,7 @@ from bot.adapters.slack_poster import build_web_client
 from bot.core.model import Ack, AppReport, StuckApp
 from bot.delivery.metrics import Metrics
 from bot.delivery.slack import commands, render
+from bot.delivery.slack.access import ReadAccess
 from bot.errors import (
     ConfigError,
     InputError,
@@ -128,6 +129,7 @@ def build_slack_app(
         backend,
         web,
         ack_group=settings.drift_ack_group,
+        read_access=ReadAccess.from_settings(settings),
         metrics=metrics or Metrics(),
         clock=clock or _utc_now,
     )
@@ -195,11 +197,13 @@ class _CommandHandler:
         ack_group: str | None,
         metrics: Metrics,
         clock: Callable[[], datetime],
+        read_access: ReadAccess | None = None,
     ) -> None:
         self._backend = backend
         self._client = client
         self._ack_group = ack_group
-        self._members: tuple[float, frozenset[str]] | None = None
+        self._read_access = read_access or ReadAccess(frozenset(), ())
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._members_lock = threading.Lock()
         self._metrics = metrics
         self._clock = clock
@@ -224,16 +228,21 @@ class _CommandHandler:
         _send_ack(ack, render.working())
         user = str(command.get("user_id", ""))
         response_url = str(command.get("response_url", ""))
-        self._pool.submit(self._answer, cmd, user, response_url)
+        channel = str(command.get("channel_id", ""))
+        self._pool.submit(self._answer, cmd, user, response_url, channel)
 
-    def _answer(self, cmd: commands.Command, user: str, response_url: str) -> None:
-        message, outcome = self._outcome(cmd, user)
+    def _answer(
+        self, cmd: commands.Command, user: str, response_url: str, channel: str = ""
+    ) -> None:
+        message, outcome = self._outcome(cmd, user, channel)
         self._count(cmd.verb, outcome)
         self._reply(response_url, message)
 
-    def _outcome(self, cmd: commands.Command, user: str) -> tuple[render.Message, str]:
+    def _outcome(
+        self, cmd: commands.Command, user: str, channel: str = ""
+    ) -> tuple[render.Message, str]:
         try:
-            return self._run(cmd, user), "ok"
+            return self._run(cmd, user, channel), "ok"
         except _Refusal as refusal:
             return refusal.message, "refused"
         except UnknownAppError as exc:
@@ -252,8 +261,10 @@ class _CommandHandler:
             log.exception("/drift %s failed", cmd.verb)
             return render.internal_error(), "internal_error"
 
-    def _run(self, cmd: commands.Command, user: str) -> render.Message:
+    def _run(self, cmd: commands.Command, user: str, channel: str = "") -> render.Message:
         backend = self._backend
+        if isinstance(cmd, commands.AppCmd | commands.LogsCmd):
+            self._check_read(cmd.verb, user, channel)
         match cmd:
             case commands.AppCmd(name=name):
                 with self._timed("app"):
@@ -285,10 +296,20 @@ class _CommandHandler:
         if user not in self._group_members(group):
             raise _Refusal(render.ack_forbidden(group))
 
+    def _check_read(self, verb: str, user: str, channel: str) -> None:
+        """DRIFT_READ_CHANNELS / DRIFT_READ_GROUPS: who may see diffs and logs, and where."""
+        access = self._read_access
+        try:
+            allowed = access.allows(channel, user, self._group_members)
+        except _Refusal:
+            allowed = False  # membership unreadable: refuse, saying who may read
+        if not allowed:
+            raise _Refusal(access.refusal(verb))
+
     def _group_members(self, group: str) -> frozenset[str]:
-        """Members of the ack group, asked from Slack at most every few minutes."""
+        """Members of a user group, asked from Slack at most every few minutes."""
         with self._members_lock:
-            cached = self._members
+            cached = self._members.get(group)
             if cached is not None and time.monotonic() - cached[0] < GROUP_CACHE_SECONDS:
                 return cached[1]
         method = "usergroups.users.list"
@@ -303,7 +324,7 @@ class _CommandHandler:
             raise _Refusal(render.ack_group_unavailable(group, type(exc).__name__)) from exc
         fresh = frozenset(str(m) for m in members)
         with self._members_lock:
-            self._members = (time.monotonic(), fresh)
+            self._members[group] = (time.monotonic(), fresh)
         return fresh
 
     def _reply(self, response_url: str, message: render.Message) -> None:

@@ -1,0 +1,71 @@
+"""Who may read diffs and logs through ``/drift`` (``DRIFT_READ_CHANNELS``, ``DRIFT_READ_GROUPS``).
+
+``/drift app`` shows live and desired values of drifted fields and ``/drift logs`` the decisive
+lines of crash-looping pods: redacted, but still more than every channel of a workspace should
+see. A command may read when it is typed in one of the read channels, or by a member of one of
+the read user groups (anywhere). Defaults follow what the team already configured: the digest
+channel (``DRIFT_CHANNEL``, which sees the same findings every morning) and the ack group
+(``DRIFT_ACK_GROUP``, the people trusted to silence them). ``*`` in the channel list opens every
+channel; with nothing configured at all (no channel, no group) reading stays open, since there
+is nothing to restrict it to.
+
+Pure policy: group membership comes from the caller (the Slack app caches it), so this module
+decides without I/O and is tested without Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.delivery.slack import render
+from bot.settings import Settings
+
+ANY_CHANNEL = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAccess:
+    """The read policy: channel ids and user-group ids, resolved from the settings."""
+
+    channels: frozenset[str]
+    groups: tuple[str, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadAccess:
+        """``DRIFT_READ_*`` when set, else ``DRIFT_CHANNEL`` and ``DRIFT_ACK_GROUP``."""
+        channels = settings.drift_read_channels or [settings.drift_channel or ""]
+        groups = settings.drift_read_groups or [settings.drift_ack_group or ""]
+        return cls(
+            frozenset(c for c in channels if c), tuple(dict.fromkeys(g for g in groups if g))
+        )
+
+    @property
+    def is_open(self) -> bool:
+        """Anyone may read anywhere (``*``, or nothing configured to restrict to)."""
+        return ANY_CHANNEL in self.channels or not (self.channels or self.groups)
+
+    def allows(self, channel: str, user: str, members: Callable[[str], frozenset[str]]) -> bool:
+        """Whether ``user`` typing in ``channel`` may read; ``members`` lists a group's users.
+
+        Groups are asked only when the channel alone does not allow it, in order, stopping at
+        the first that has the user. ``members`` may raise; the caller decides what that means.
+        """
+        if self.is_open or channel in self.channels:
+            return True
+        return any(user in members(group) for group in self.groups)
+
+    def refusal(self, verb: str) -> render.Message:
+        """The answer to someone who may not read: where and who may, by id (no pings)."""
+        where = ", ".join(f"`{c}`" for c in sorted(self.channels)) or "no channel"
+        who = ", ".join(f"`{g}`" for g in self.groups) or "no user group"
+        text = (
+            f"`/drift {verb}` shows diffs and logs only in {where} (`DRIFT_READ_CHANNELS`, "
+            f"default `DRIFT_CHANNEL`) or to members of {who} (`DRIFT_READ_GROUPS`, default "
+            "`DRIFT_ACK_GROUP`). Ask there, or ask an admin to add this channel."
+        )
+        return render.fit([_section(text)], f"/drift {verb} is not available in this channel.")
+
+
+def _section(text: str) -> render.Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
