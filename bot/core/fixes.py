@@ -27,7 +27,8 @@ from bot.core.model import (
     ResourceKey,
 )
 from bot.core.paths import Path, dotted, resolve, split
-from bot.core.usage import Verdict, crd_served_kind
+from bot.core.references import crd_served_kind
+from bot.core.usage import Verdict
 
 ROLLBACK_DIR: Final = "/tmp/argocd-drift"  # noqa: S108  # the seed's path; a person runs this
 _DELETE_MARK: Final = "  # <-- delete this line"

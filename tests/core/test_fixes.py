@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.core import fixes, usage
+from bot.core import fixes, references
 from bot.core.model import ABSENT, DiffOp, Evidence, FixKind, ResourceKey
 from bot.core.usage import Verdict
 from tests.core.conftest import K8s
@@ -167,7 +167,7 @@ APP = K8s.app("infisical", dest="infisical")
 def test_safe_delete_has_check_dump_order_and_undo() -> None:
     """A safe zombie's fix: verify, dump, delete in order, and how to undo."""
     key = ResourceKey("networking.k8s.io", "IngressClass", "", "nginx")
-    verdict = Verdict(safe=True, step=6, total=11, checked=(usage.INGRESSES,))
+    verdict = Verdict(safe=True, step=6, total=11, checked=(references.INGRESSES,))
     fix = fixes.delete_zombie(APP, key, verdict, {})
     assert fix.kind is FixKind.DELETE
     assert fix.text == "\n".join(
