@@ -631,7 +631,10 @@ def test_cut_off_traceback_still_shows_its_header() -> None:
 def test_traceback_without_frames() -> None:
     """A traceback with no frame lines gives its header and exception line."""
     log = "Traceback (most recent call last):\nKeyboardInterrupt\n"
-    assert loglines.decisive_lines(log) == ("Traceback (most recent call last):", "KeyboardInterrupt")
+    assert loglines.decisive_lines(log) == (
+        "Traceback (most recent call last):",
+        "KeyboardInterrupt",
+    )
 
 
 def test_java_exception_and_cause_with_first_frames() -> None:
