@@ -34,6 +34,7 @@ from bot.core.model import (
     StuckApp,
     Totals,
 )
+from bot.core.raw import AppName, TrackingName
 from bot.errors import InputError
 
 T = TypeVar("T")
@@ -85,7 +86,7 @@ def stuck_app_from_json(d: object, path: str = ROOT) -> StuckApp:
     """The `StuckApp` that ``to_json`` turned into ``d`` (InputError naming the path if not)."""
     obj = _object(d, path)
     return StuckApp(
-        app=_str(obj, "app", path),
+        app=AppName(_str(obj, "app", path)),
         health=_str(obj, "health", path),
         since=_opt_datetime(obj, "since", path),
         pods=_list_of(obj, "pods", path, _pod),
@@ -99,7 +100,7 @@ def finding_from_json(d: object, path: str = ROOT) -> Finding:
     if safe is not None and not isinstance(safe, bool):
         raise _wrong(f"{path}.safe_to_delete", "true, false or null", safe)
     return Finding(
-        app=_str(obj, "app", path),
+        app=TrackingName(_str(obj, "app", path)),
         drift_class=_enum(DriftClass, obj, "class", path),
         key=ResourceKey(
             group=_str(obj, "group", path),
