@@ -28,7 +28,7 @@ from bot.core.model import (
 )
 from bot.core.raw import TrackingName
 from bot.core.redact import redact_value
-from bot.core.rules.context import Context, hook_flavour
+from bot.core.rules.context import Context, zombie_candidate
 from bot.core.schema import SchemaNode
 
 # API groups served by Kubernetes itself: their kinds have no CRD to fetch.
@@ -154,9 +154,7 @@ def judge(ctx: Context) -> Finding:
 
 
 def _zombie_candidate(status: ResourceStatus, item: ManagedResource | None) -> bool:
-    if item is None or item.live is None or not status.requires_pruning:
-        return False
-    return hook_flavour(status, item.live) is None
+    return item is not None and zombie_candidate(status, item.live)
 
 
 def _context(

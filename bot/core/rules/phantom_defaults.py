@@ -17,6 +17,9 @@ from bot.core.paths import split
 from bot.core.rules.context import Context
 from bot.core.yaml_text import yaml_scalar
 
+CLASS: Final = DriftClass.PHANTOM_DEFAULTS
+"""The class this rule names (its place in the ladder is `DriftClass` order)."""
+
 _ARGO_KINDS: Final = {"Application", "ApplicationSet", "AppProject"}
 
 
@@ -30,7 +33,7 @@ def rule(ctx: Context) -> Finding | None:
     lines = ", ".join(f"{split(e.path)[-1]}: {yaml_scalar(e.git)}" for e in ctx.evidence)
     summary = f"git sets zero values that are stripped from the live object ({lines})."
     fix = fixes.drop_from_git(ctx.key, ctx.evidence, ctx.target_view)
-    return ctx.finding(DriftClass.PHANTOM_DEFAULTS, summary, fix)
+    return ctx.finding(CLASS, summary, fix)
 
 
 def is_phantom(value: Any, *, argo: bool) -> bool:
