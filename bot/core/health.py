@@ -13,11 +13,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from bot.core import redact as redaction
 from bot.core.loglines import decisive_lines
 from bot.core.model import Application, PodDiagnosis, RawObject, ResourceKey, StuckApp
+from bot.core.raw import (
+    RawContainerState,
+    RawContainerStatus,
+    RawPod,
+    RawPodCondition,
+    RawPodStatus,
+    RawStateTerminated,
+)
 
 UNHEALTHY: Final = frozenset({"Progressing", "Degraded"})
 
@@ -137,7 +145,7 @@ def pod_problems(
 class _Check:
     """What judging one container needs to know about its pod and the clock."""
 
-    status: RawObject
+    status: RawPodStatus
     now: datetime
     grace: timedelta
     young: bool
@@ -145,7 +153,7 @@ class _Check:
 
 
 def _problems(
-    base: PodDiagnosis, statuses: Sequence[RawObject] | None, check: _Check, *, init: bool
+    base: PodDiagnosis, statuses: Sequence[RawContainerStatus] | None, check: _Check, *, init: bool
 ) -> list[PodDiagnosis]:
     return [
         dataclasses.replace(base, container=str(cs.get("name", "")), **problem)
@@ -158,7 +166,9 @@ def _pod_level(base: PodDiagnosis, reason: str, message: Any) -> PodDiagnosis:
     return dataclasses.replace(base, reason=str(reason), message=_message(message))
 
 
-def _container_problem(cs: RawObject, check: _Check, *, init: bool) -> dict[str, Any] | None:
+def _container_problem(
+    cs: RawContainerStatus, check: _Check, *, init: bool
+) -> dict[str, Any] | None:
     """The ``reason``/``restarts``/``message`` of a broken container, or ``None`` if it is fine."""
     state = cs.get("state") or {}
     restarts = int(cs.get("restartCount") or 0)
@@ -193,12 +203,12 @@ def _container_problem(cs: RawObject, check: _Check, *, init: bool) -> dict[str,
     }
 
 
-def _running_longer_than(state: RawObject, check: _Check) -> bool:
+def _running_longer_than(state: RawContainerState, check: _Check) -> bool:
     started = _timestamp((state.get("running") or {}).get("startedAt"))
     return started is not None and check.now - started >= check.grace
 
 
-def _last_exit(last: RawObject) -> str:
+def _last_exit(last: RawStateTerminated) -> str:
     """``last exit: OOMKilled (exit code 137)``: why the previous run died, often the answer."""
     if not last:
         return ""
@@ -232,7 +242,7 @@ def has_log(problem: PodDiagnosis, pod: RawObject) -> bool:
     return ran_before or "running" in state or "terminated" in state
 
 
-def _find_status(pod: RawObject, container: str) -> RawObject | None:
+def _find_status(pod: RawObject, container: str) -> RawContainerStatus | None:
     if not container:
         return None
     return next(
@@ -270,21 +280,20 @@ def diagnose(
 # --- reading pod JSON -----------------------------------------------------------------------
 
 
-def _status(pod: RawObject) -> RawObject:
-    status: RawObject = pod.get("status") or {}
-    return status
+def _status(pod: RawObject) -> RawPodStatus:
+    # The one place pod JSON is taken at its word as a RawPod; readers below still check values.
+    return cast(RawPod, pod).get("status") or {}
 
 
-def _container_statuses(status: RawObject) -> list[RawObject]:
+def _container_statuses(status: RawPodStatus) -> list[RawContainerStatus]:
     return [*(status.get("initContainerStatuses") or ()), *(status.get("containerStatuses") or ())]
 
 
-def _condition(status: RawObject, kind: str) -> RawObject:
+def _condition(status: RawPodStatus, kind: str) -> RawPodCondition:
     """The pod condition of that type if it is not True (an unmet condition), else ``{}``."""
     for cond in status.get("conditions") or ():
         if cond.get("type") == kind and cond.get("status") != "True":
-            found: RawObject = cond
-            return found
+            return cond
     return {}
 
 
