@@ -37,7 +37,6 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.adapters.slack_poster import build_web_client
 from bot.core.model import Ack, AppReport, StuckApp
 from bot.delivery.metrics import Metrics
 from bot.delivery.slack import commands, render
@@ -98,7 +97,7 @@ def build_slack_app(
     backend: SlackBackend,
     settings: Settings,
     *,
-    client: WebClient | None = None,
+    client: WebClient,
     metrics: Metrics | None = None,
     clock: Callable[[], datetime] | None = None,
     resources: ExitStack | None = None,
@@ -108,8 +107,8 @@ def build_slack_app(
     Args:
         backend: the use cases behind the commands.
         settings: SLACK_* and DRIFT_ACK_GROUP are read from here.
-        client: the Web API client; default: one with SLACK_BOT_TOKEN, SLACK_API_URL and
-            slack_sdk's rate-limit and connection-error retry handlers.
+        client: the Web API client (`bot.wiring` builds it with SLACK_BOT_TOKEN,
+            SLACK_API_URL and slack_sdk's rate-limit and connection-error retry handlers).
         metrics: where command outcomes and timings are counted; default: a private registry.
         clock: "now" for ages and expiry in answers; default: the real UTC clock.
         resources: where the app's worker pools register their shutdown, so a stopping
@@ -119,8 +118,8 @@ def build_slack_app(
         ConfigError: a token or the signing secret is missing, or Slack rejects the token.
         UpstreamUnavailableError: Slack's Web API cannot be reached to verify the token.
     """
-    secret = _signing_secret(settings)
-    web = client if client is not None else build_web_client(settings)
+    secret = check_signing(settings)
+    web = client
     if not web.token:
         msg = "SLACK_BOT_TOKEN is not set; the Slack app needs the bot token (xoxb-...)"
         raise ConfigError(msg)
@@ -350,7 +349,8 @@ def _send_ack(ack: BoltAck, message: render.Message) -> None:
     ack(text=message.text, blocks=message.blocks or None, response_type="ephemeral")
 
 
-def _signing_secret(settings: Settings) -> str:
+def check_signing(settings: Settings) -> str:
+    """The secret Bolt verifies requests with; `ConfigError` when HTTP mode has none."""
     if settings.slack_signing_secret is not None:
         return settings.slack_signing_secret.get_secret_value()
     if settings.slack_app_token is not None:

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.acking import ACKS_UNAVAILABLE_SOURCE, AckedClassifier, Acknowledger
 from bot.adapters.redis_store import RedisStore
 from bot.core.model import AckScope, AppReport, Finding, ResourceKey, ScanReport
 from bot.errors import InputError, StoreError, UnknownAppError
-from bot.service import DriftService
+from bot.service.acks import ACKS_UNAVAILABLE_SOURCE, AckedClassifier, Acknowledger
+from bot.service.scan import DriftService
 from bot.simulator import Simulator, scenarios
 from bot.wiring import build_service
-from tests.notify.support import SIM_TOKEN, Clock, StoreFactory, sim_settings
+from tests.service.support import SIM_TOKEN, Clock, StoreFactory, sim_settings
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
