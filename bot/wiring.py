@@ -14,14 +14,11 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import TextIO
 
-from slack_bolt import App
-from slack_sdk import WebClient
-
 from bot.adapters.argocd import ArgoClient
 from bot.adapters.kube import KubeReader
 from bot.adapters.redis_store import RedisStore
 from bot.adapters.remote_classifier import ClassifierProbe, RemoteClassifier
-from bot.adapters.slack_poster import SlackPoster, build_web_client
+from bot.adapters.slack_poster import SlackPoster, SlackWebClient, build_web_client
 from bot.delivery import cli, serve
 from bot.delivery.api import build_api_app
 from bot.delivery.digest_render import digest_blocks
@@ -112,7 +109,7 @@ def build_notifier(
     settings: Settings,
     classifier: Classifier,
     store: StateStore | None,
-    client: WebClient | None,
+    client: SlackWebClient | None,
 ) -> Notifier:
     """Digest and escalation, posting through ``client`` (``None``: nothing can be posted)."""
     return Notifier(
@@ -132,11 +129,11 @@ def build_slack_app(
     backend: slack_app.SlackBackend,
     settings: Settings,
     *,
-    client: WebClient | None = None,
+    client: SlackWebClient | None = None,
     metrics: Metrics | None = None,
     clock: Callable[[], datetime] | None = None,
     resources: ExitStack | None = None,
-) -> App:
+) -> slack_app.BoltApp:
     """`bot.delivery.slack.app.build_slack_app` with the production Web API client by default."""
     slack_app.check_signing(settings)
     web = client if client is not None else build_web_client(settings)
@@ -249,13 +246,13 @@ def _assemble(
 
 def _slack(
     settings: Settings,
-    client: WebClient,
+    client: SlackWebClient,
     classifier: Classifier,
     store: RedisStore | None,
     notifier: Notifier,
     metrics: Metrics,
     resources: ExitStack,
-) -> tuple[App, Callable[[], None]]:
+) -> tuple[slack_app.BoltApp, Callable[[], None]]:
     """The Bolt app, and the start of its scheduler and Socket Mode (their stop on resources)."""
     acknowledger = Acknowledger(classifier, store, clock=utc_now) if store else None
     app = build_slack_app(

@@ -18,15 +18,17 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeAlias
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from slack_bolt import Ack as BoltAck
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -52,6 +54,9 @@ from bot.errors import (
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+BoltApp: TypeAlias = App
+"""The Bolt app type, named here so the rest of the bot needs no ``slack_bolt`` import."""
 
 GROUP_CACHE_SECONDS: Final = 300.0
 """Membership of DRIFT_ACK_GROUP is re-read from Slack at most this often (per replica)."""
@@ -165,6 +170,17 @@ def start_socket_mode(app: App, settings: Settings) -> SocketModeHandler:
     handler = SocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value())
     handler.connect()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
     return handler
+
+
+def wsgi_handler(app: App, path: str) -> WSGIApplication:
+    """Bolt's WSGI adapter for ``app``, answering the Events/commands requests at ``path``."""
+    handler = SlackRequestHandler(app, path=path)
+
+    def handle(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        body: Iterable[bytes] = handler(environ, start_response)
+        return body
+
+    return handle
 
 
 def retry_handlers() -> list[RetryHandler]:
