@@ -70,10 +70,11 @@ def decisive_lines(log: str, *, limit: int = 12, context: int = 2) -> tuple[str,
     """
     if limit <= 0:
         return ()
-    # A PEM body spans lines and no single line of it looks secret, so keys are masked across
-    # the whole log first; everything else is redacted per chosen line in _clean, which on a
-    # long log is far cheaper than running every rule over all of it.
-    lines = redaction.redact_private_keys(log).splitlines()
+    # Some secrets span lines (a PEM body, also one whose BEGIN line fell outside the tail; a
+    # YAML "- name: DB_PASSWORD" / "value: x" pair) and no single line of them looks secret,
+    # so those are masked across the whole log first; everything else is redacted per chosen
+    # line in _clean, which on a long log is far cheaper than running every rule over all of it.
+    lines = redaction.redact_across_lines(log).splitlines()
     hits = list(_hits(lines))
     if not hits:
         chosen = [i for i, line in enumerate(lines) if line.strip()][-limit:]

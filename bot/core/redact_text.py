@@ -361,7 +361,8 @@ def redact_across_lines(text: str) -> str:
 
 
 redact_private_keys = redact_across_lines
-"""The former name of `redact_across_lines` (PEM keys were its only multi-line secret)."""
+"""The former name of `redact_across_lines` (PEM keys were its only multi-line secret), kept
+for callers on branches that predate issue #15."""
 
 
 def _redact_line(line: str) -> str:
