@@ -6,8 +6,8 @@ from typing import Any
 
 from bot.acking import Acknowledger
 from bot.core.model import Ack, AppReport, StuckApp
-from bot.delivery.digest_render import digest_blocks
 from bot.delivery.notify import Notifier
+from bot.delivery.render.digest import digest_blocks
 from bot.delivery.slack.commands import AckCmd
 from bot.errors import StoreError
 from bot.ports import Classifier

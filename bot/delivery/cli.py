@@ -22,10 +22,11 @@ from bot import __version__, logs
 from bot.adapters.redis_store import RedisStore
 from bot.adapters.slack_poster import SlackPoster, build_web_client
 from bot.core.digest import build_digest
-from bot.delivery.digest_render import digest_blocks, digest_text
 from bot.delivery.notify import Notifier, Renderers
-from bot.delivery.slack.escalation import escalation_message
-from bot.delivery.text import Style, render_app, render_logs, render_scan, to_json
+from bot.delivery.render.digest import digest_blocks
+from bot.delivery.render.digest_text import digest_text
+from bot.delivery.render.escalation import escalation_message
+from bot.delivery.render.text import Style, render_app, render_logs, render_scan, to_json
 from bot.errors import ConfigError, DeliveryError, InputError, StoreError, UpstreamError
 from bot.ports import Classifier
 from bot.service import DriftService

@@ -37,7 +37,7 @@ from bot.acking import ACKS_UNAVAILABLE_SOURCE
 from bot.core import digest as digest_core
 from bot.core.durations import format_duration
 from bot.core.model import Ack, ScanReport, StuckApp
-from bot.delivery.digest_render import escape
+from bot.delivery.render.escape import escape
 from bot.errors import ConfigError, DeliveryError, StoreError
 from bot.ports import Classifier, Poster, StateStore
 

@@ -41,13 +41,13 @@ from bot.adapters.slack_poster import SlackPoster, build_web_client
 from bot.core.model import AppReport, ScanReport, StuckApp
 from bot.delivery.api import build_api_app
 from bot.delivery.backend import Backend
-from bot.delivery.digest_render import digest_blocks
 from bot.delivery.http import ALL_INTERFACES, THREADS, HttpServer, build_wsgi_app
 from bot.delivery.metrics import Metrics
 from bot.delivery.notify import Notifier, Renderers
+from bot.delivery.render.digest import digest_blocks
+from bot.delivery.render.escalation import escalation_message
 from bot.delivery.scheduler import build_scheduler
 from bot.delivery.slack.app import build_slack_app, start_socket_mode
-from bot.delivery.slack.escalation import escalation_message
 from bot.errors import ConfigError, DriftBotError, UpstreamError, UpstreamUnavailableError
 from bot.ports import Classifier
 from bot.settings import Settings

@@ -34,9 +34,9 @@ from bot.core.model import (
     StuckApp,
     Totals,
 )
-from bot.delivery.digest_render import digest_blocks
 from bot.delivery.notify import Notifier, Renderers
-from bot.delivery.slack.escalation import escalation_message
+from bot.delivery.render.digest import digest_blocks
+from bot.delivery.render.escalation import escalation_message
 from bot.errors import UnknownAppError
 from bot.ports import Classifier, StateStore
 from bot.settings import Settings, load_settings

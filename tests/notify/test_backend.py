@@ -29,9 +29,9 @@ from bot.adapters.slack_poster import build_web_client
 from bot.core.model import AckScope, ResourceKey
 from bot.delivery.backend import Backend
 from bot.delivery.cli import main
-from bot.delivery.digest_render import MAX_BLOCKS
 from bot.delivery.http import HttpServer, build_wsgi_app
 from bot.delivery.metrics import Metrics
+from bot.delivery.render.limits import MAX_BLOCKS
 from bot.delivery.slack.app import build_slack_app
 from bot.delivery.slack.commands import AckCmd
 from bot.errors import StoreError

@@ -10,9 +10,9 @@ import redis
 
 from bot.acking import AckedClassifier
 from bot.core.digest import Digest
-from bot.delivery.digest_render import digest_blocks
 from bot.delivery.notify import DIGEST_KEY_TTL, LOCK_TTL, Renderers
-from bot.delivery.slack.escalation import escalation_message
+from bot.delivery.render.digest import digest_blocks
+from bot.delivery.render.escalation import escalation_message
 from bot.errors import ConfigError, DeliveryError
 from tests.notify.support import (
     CHANNEL,

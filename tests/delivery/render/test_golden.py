@@ -37,10 +37,8 @@ from bot.core.model import (
     ScanReport,
     Totals,
 )
-from bot.delivery import digest_render as digest
-from bot.delivery import text
-from bot.delivery.slack import escalation
-from bot.delivery.slack import render as blocks
+from bot.delivery.render import answers, digest, digest_text, escalation, text
+from bot.delivery.render.blocks import Message
 from tests.fakes.slack_api import limit_problem
 from tests.slack import seed
 
@@ -112,7 +110,7 @@ def the_digest() -> Any:
     return build_digest(today, previous=snapshot_of(yesterday), acks=acks(), now=NOW)
 
 
-def _message(message: blocks.Message) -> str:
+def _message(message: Message) -> str:
     return _json({"blocks": message.blocks, "text": message.text})
 
 
@@ -136,15 +134,15 @@ CASES: dict[str, Callable[[], str]] = {
     "cli-app-argo-rollouts.txt": lambda: text.render_app(seed.rollouts_report(), PLAIN),
     "cli-app-evil.txt": lambda: text.render_app(_hostile_app(), PLAIN),
     "cli-logs-argo-rollouts.txt": lambda: text.render_logs(seed.rollouts_stuck(), NOW, PLAIN),
-    "gitea.json": lambda: _message(blocks.app_report(seed.gitea_report())),
-    "argo-rollouts.json": lambda: _message(blocks.app_report(seed.rollouts_report())),
-    "evil.json": lambda: _message(blocks.app_report(_hostile_app())),
-    "argo-rollouts-logs.json": lambda: _message(blocks.stuck_app(seed.rollouts_stuck(), NOW)),
-    "help.json": lambda: _message(blocks.help_message()),
-    "acks.json": lambda: _message(blocks.acks_list(acks(), NOW)),
-    "ack-confirmation.json": lambda: _message(blocks.ack_confirmation(acks()[0], NOW)),
+    "gitea.json": lambda: _message(answers.app_report(seed.gitea_report())),
+    "argo-rollouts.json": lambda: _message(answers.app_report(seed.rollouts_report())),
+    "evil.json": lambda: _message(answers.app_report(_hostile_app())),
+    "argo-rollouts-logs.json": lambda: _message(answers.stuck_app(seed.rollouts_stuck(), NOW)),
+    "help.json": lambda: _message(answers.help_message()),
+    "acks.json": lambda: _message(answers.acks_list(acks(), NOW)),
+    "ack-confirmation.json": lambda: _message(answers.ack_confirmation(acks()[0], NOW)),
     "digest.json": lambda: _pair(digest.digest_blocks(the_digest())),
-    "digest.txt": lambda: digest.digest_text(the_digest()),
+    "digest.txt": lambda: digest_text.digest_text(the_digest()),
     "escalation.json": lambda: _pair(
         escalation.escalation_message(seed.rollouts_stuck(), "<!subteam^S0ONCALL>", NOW)
     ),

@@ -1,0 +1,19 @@
+"""The on-call ping for a stuck app: a mention, then the same diagnosis `/drift logs` shows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.model import StuckApp
+from bot.delivery.render.answers import stuck_app
+from bot.delivery.render.blocks import Block, fit, section
+from bot.delivery.render.escape import escape, mrkdwn
+
+
+def escalation_message(stuck: StuckApp, mention: str, now: datetime) -> tuple[list[Block], str]:
+    """Blocks and fallback text; ``mention`` (``<!subteam^ID>``) is the only ping in it."""
+    lead = f"{mention} " if mention else ""
+    headline = f"{lead}:rotating_light: *{mrkdwn(stuck.app)}* is stuck {escape(stuck.health)}"
+    diagnosis = stuck_app(stuck, now)
+    message = fit([section(headline), *diagnosis.blocks], f"{headline}\n{diagnosis.text}")
+    return message.blocks, message.text
