@@ -25,48 +25,7 @@ from bot.delivery.render import limits
 from bot.delivery.render.blocks import header
 from bot.delivery.render.digest import digest_blocks
 from bot.delivery.render.digest_text import digest_text
-from bot.delivery.render.escape import code_block, code_span, escape
 from tests.core.test_digest import T0, ack, finding, report, snapshot, stuck
-
-# --- escaping -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raw", "escaped"),
-    [
-        pytest.param("<!channel>", "&lt;!channel&gt;", id="channel"),
-        pytest.param("<@U123>", "&lt;@U123&gt;", id="user"),
-        pytest.param("a & b", "a &amp; b", id="ampersand"),
-        pytest.param("&lt;", "&amp;lt;", id="entity-escaped-once-more"),
-        pytest.param("<http://evil|click>", "&lt;http://evil|click&gt;", id="link"),
-    ],
-)
-def test_escape_turns_slack_control_characters_into_entities(raw: str, escaped: str) -> None:
-    """``&``, ``<`` and ``>`` become entities, ampersand first."""
-    assert escape(raw) == escaped
-
-
-def test_code_span_cannot_be_broken_out_of() -> None:
-    """Backticks become ˋ and newlines spaces inside a code span; the rest is escaped."""
-    assert code_span("a`b\n<c>") == "`aˋb &lt;c&gt;`"
-
-
-def test_code_span_of_blank_text_says_empty() -> None:
-    """A blank value renders as ``(empty)`` instead of a broken empty code span."""
-    assert code_span("  ") == "(empty)"
-
-
-def test_code_block_escapes_and_defuses_fences() -> None:
-    """A line holding a fence or a mention cannot close the block or ping anyone."""
-    assert code_block(["```", "<!here>"]) == "```\nˋˋˋ\n&lt;!here&gt;\n```"
-
-
-def test_long_escaped_values_are_never_cut_inside_an_entity() -> None:
-    """Shortening escaped text drops a partial ``&amp;`` rather than leaving ``&am``."""
-    for n in range(1, 12):
-        text = code_span("a" * n + "&" * 200, 20)
-        assert re.fullmatch(r"`a*(&amp;)*…`", text), text
-
 
 # --- rendering: Slack -----------------------------------------------------------------------
 
