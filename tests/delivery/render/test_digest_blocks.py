@@ -1,9 +1,8 @@
-"""Rendering the daily digest: Slack Block Kit within every limit, and the terminal text."""
+"""The daily digest as Slack Block Kit: within every limit, escaped, folded, stuck apps first."""
 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import replace
 from datetime import timedelta, timezone
 from typing import Any
@@ -98,22 +97,25 @@ def test_ten_thousand_hostile_findings_render_within_every_slack_limit(big: Dige
     assert (len(big.unexplained), len(big.expiring_acks), len(big.resolved)) > (1000, 100, 1000)
 
 
-def test_ten_thousand_findings_render_in_under_200ms(big: Digest) -> None:
-    """Rendering is bounded by what is shown, not by how much drift exists."""
-    best = min(_timed(digest_blocks, big) for _ in range(3))
-    assert best < 0.2, f"{best:.3f}s"
+def test_ten_thousand_findings_format_only_what_is_shown(
+    big: Digest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendering is bounded by what is shown, not by how much drift exists.
 
+    Counted, not timed (wall-clock asserts flake on shared cores): `bench/digest.py` times
+    `digest_blocks` and `digest_text` on 10,000 findings.
+    """
+    calls = 0
+    line = digest_render.finding_line
 
-def test_ten_thousand_findings_render_as_text_quickly(big: Digest) -> None:
-    """The terminal digest of a huge cluster is also fast (no quadratic work)."""
-    best = min(_timed(digest_text, big) for _ in range(3))
-    assert best < 0.5, f"{best:.3f}s"
+    def counting(*args: Any, **kwargs: Any) -> str:
+        nonlocal calls
+        calls += 1
+        return line(*args, **kwargs)
 
-
-def _timed(fn: Any, arg: Digest) -> float:
-    start = time.perf_counter()
-    fn(arg)
-    return time.perf_counter() - start
+    monkeypatch.setattr(digest_render, "finding_line", counting)
+    digest_blocks(big)
+    assert 0 < calls < 500 < big.open_count
 
 
 def test_unexplained_drift_uses_several_sections_before_folding(big: Digest) -> None:
@@ -358,108 +360,3 @@ def test_a_stuck_app_with_many_long_pods_folds_pods_into_a_logs_hint() -> None:
     )[1]
     assert len(text) <= 3000
     assert re.search(r"…and \d more pods: `/drift logs argo-rollouts`$", text)
-
-
-# --- rendering: terminal --------------------------------------------------------------------
-
-
-def test_text_digest_reads_top_to_bottom_in_the_documented_order() -> None:
-    """Stuck apps, totals, changes, classes, acked, unexplained, expiring acks, errors."""
-    a = finding(name="a")
-    u = finding("other", cls=DriftClass.UNEXPLAINED)
-    d = build_digest(
-        report(
-            (a, u, finding(name="b")),
-            stuck_apps=(stuck(),),
-            errors=(ScanError("kyverno", "argocd", "denied"),),
-        ),
-        previous=snapshot(finding(name="gone")),
-        acks=[ack([a], "gitea/ExternalSecret/a", now=T0 - timedelta(days=6, hours=20))],
-        now=T0,
-    )
-    text = digest_text(d)
-    order = [
-        "Drift digest · 2024-05-02 09:00 UTC",
-        "STUCK (1) — read these first",
-        "    pod argo-rollouts/argo-rollouts-6d8f-x2 container argo-rollouts: CrashLoopBackOff, "
-        "1154 restarts, age 21d",
-        "      | fatal: boom",
-        "52 apps = · 20 OutOfSync = · 4 Progressing = · 1 stuck =",
-        "New since yesterday (2):",
-        " +[?] other  ExternalSecret/gitea-admin in gitea — 1 field",
-        "Resolved since yesterday (1):",
-        " -[A] gitea  ExternalSecret/gone in gitea — was:",
-        "[A] CRD schema defaults (schema-defaults): 1 open, 1 acked",
-        "Acked (1), folded: [A] schema-defaults 1",
-        "UNEXPLAINED (1) — matches no benign class:",
-        "  [?] other  ExternalSecret/gitea-admin in gitea — 1 field defaulted by the CRD schema "
-        "· /spec/target/deletionPolicy",
-        "Acks expiring within a day (1):",
-        "  a7  gitea/ExternalSecret/a by U123, expires in 4h — upstream chart bug",
-        "Could not read 1 app(s):",
-        "  kyverno [argocd]: denied",
-    ]
-    positions = [text.index(line) for line in order]
-    assert positions == sorted(positions)
-
-
-def test_text_digest_replaces_control_characters_from_the_cluster() -> None:
-    """Escape sequences in names and log lines cannot drive the terminal."""
-    s = stuck(log=("\x1b[2Jgone\x07",))
-    d = build_digest(
-        report((finding("evil\x1b]0;x\x07"),), stuck_apps=(s,)), previous=None, acks=[], now=T0
-    )
-    text = digest_text(d)
-    assert "\x1b" not in text
-    assert "\x07" not in text
-    assert "      | \ufffd[2Jgone\ufffd" in text
-    assert "evil\ufffd]0;x\ufffd" in text
-
-
-def test_text_digest_without_snapshot_or_store_says_so() -> None:
-    """No snapshot and no store: both facts are stated, and no empty sections appear."""
-    text = digest_text(build_digest(report(), previous=None, acks=None, now=T0))
-    assert "No snapshot from an earlier digest yet" in text
-    assert "acks were NOT applied" in text
-    assert "no drift: every resource is Synced" in text
-    assert "STUCK" not in text
-    assert "UNEXPLAINED" not in text
-
-
-def test_text_digest_folds_long_lists_and_shortens_long_values() -> None:
-    """Past twenty items a class, new and resolved list fold; long values are cut."""
-    many = tuple(finding("app", f"r{i:02d}", summary="s" * 400) for i in range(25))
-    gone = tuple(finding("old", f"g{i:02d}") for i in range(22))
-    text = digest_text(build_digest(report(many), previous=snapshot(*gone), acks=[], now=T0))
-    assert "  …and 5 more (app 5)" in text
-    assert "  …and 5 more\n" in text
-    assert "  …and 2 more\n" in text
-    assert "s" * 299 + "…" in text
-    assert "s" * 300 not in text
-
-
-def test_text_digest_shows_pods_without_start_time_and_stuck_without_since() -> None:
-    """Missing ages are left out rather than rendered wrong."""
-    pod = replace(stuck().pods[0], started_at=None, log=())
-    s = StuckApp(app="web", health="Degraded", since=None, pods=(pod,))
-    text = digest_text(build_digest(report(stuck_apps=(s,)), previous=None, acks=[], now=T0))
-    assert "  web  Degraded\n" in text
-    assert "CrashLoopBackOff, 1154 restarts\n" in text
-
-
-def test_text_digest_marks_acked_stuck_apps() -> None:
-    """A stuck app whose incident is acked is still listed first, marked acked."""
-    s = stuck()
-    incident_ack = acks_core.new_ack(
-        ack_id="a8",
-        scope=AckScope(s.app),
-        findings=[],
-        by="U1",
-        reason="known",
-        now=T0,
-        extra_fingerprints=[s.fingerprint],
-    )
-    text = digest_text(
-        build_digest(report(stuck_apps=(s,)), previous=None, acks=[incident_ack], now=T0)
-    )
-    assert "  argo-rollouts  Progressing for 21d  (acked)" in text
