@@ -215,6 +215,15 @@ def test_by_class_lists_classes_in_precedence_order_and_resources_sorted() -> No
     assert d.by_class[DriftClass.SCHEMA_DEFAULTS] == (a1, a2)
 
 
+def test_every_class_a_digest_groups_by_has_its_own_letter_and_title() -> None:
+    """Digest headings name a class by letter and title; no two classes share either."""
+    letters = [cls.letter for cls in DriftClass]
+    titles = [cls.title for cls in DriftClass]
+    assert len(set(letters)) == len(set(titles)) == len(DriftClass)
+    assert all(titles)
+    assert DriftClass.ZOMBIE.title == "zombie (not in git any more)"
+
+
 def test_unexplained_drift_is_named_even_when_acked() -> None:
     """Unexplained findings are all listed, the acked one marked, never only counted."""
     open_u = finding("a", cls=DriftClass.UNEXPLAINED)
