@@ -14,7 +14,7 @@ import pytest
 
 from bot.core.model import DriftClass, ResourceKey, ScanReport
 from bot.core.usage import lookups_for
-from bot.service import DriftService
+from bot.service.scan import DriftService
 from bot.simulator import Fault, Simulator, scenarios
 from bot.simulator.scenario import Scenario
 from bot.wiring import build_service
