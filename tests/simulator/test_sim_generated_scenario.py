@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.model import TRACKING_ID_ANNOTATION
 from bot.simulator import scenarios
-from bot.simulator.generated import CLASSES, SECOND_NAMESPACE
+from bot.simulator.scenarios import CLASSES, SECOND_NAMESPACE
 from tests.simulator.sim_support import NOW, drifting, entries, inconsistencies
 
 
