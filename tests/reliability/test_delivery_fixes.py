@@ -29,7 +29,7 @@ from bot.simulator import Fault, Simulator
 from tests.conftest import free_port
 from tests.reliability.support import make_service
 from tests.reliability.test_slack_faults import BLOCKS, CHANNEL, POST, FlakySlack, accepted
-from tests.slack import seed
+from tests.delivery.slack import seed
 
 
 @dataclass

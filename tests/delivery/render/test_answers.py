@@ -29,7 +29,7 @@ from bot.delivery.render import limits
 from bot.delivery.render.escape import clip, escape
 from bot.errors import InputError, StoreError, UnknownAppError, UpstreamError
 from tests.fakes.slack_api import limit_problem
-from tests.slack import seed
+from tests.delivery.slack import seed
 
 PING = "<!channel>"
 

@@ -22,7 +22,7 @@ from bot.errors import (
     UpstreamUnavailableError,
 )
 from bot.settings import load_settings
-from tests.api.api_fakes import (
+from tests.delivery.api.api_fakes import (
     API_TOKEN,
     FakeClassifier,
     app_report,

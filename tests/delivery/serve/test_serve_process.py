@@ -14,7 +14,7 @@ import pytest
 
 from bot.simulator import Simulator
 from tests.conftest import free_port
-from tests.serve.conftest import API_TOKEN, SIM_TOKEN, send
+from tests.delivery.serve.conftest import API_TOKEN, SIM_TOKEN, send
 
 STARTUP_TIMEOUT_S = 20.0
 

@@ -12,8 +12,8 @@ import pytest
 from bot.core.redact import redact
 from bot.errors import StoreError, UpstreamUnavailableError
 from tests.fakes.slack_api import Recorded, wait_for
-from tests.slack import seed
-from tests.slack.conftest import (
+from tests.delivery.slack import seed
+from tests.delivery.slack.conftest import (
     ACK_GROUP,
     ALICE,
     SIGNING_SECRET,

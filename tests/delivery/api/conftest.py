@@ -1,10 +1,10 @@
-"""Fixtures of the classification-API tests (helpers live in `tests.api.api_fakes`)."""
+"""Fixtures of the classification-API tests (helpers live in `tests.delivery.api.api_fakes`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.api.api_fakes import FakeClassifier
+from tests.delivery.api.api_fakes import FakeClassifier
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 The server is the one ``build_server`` assembles for a role, serving real HTTP on an ephemeral
 loopback port. Behind it: the seed simulator (real kubernetes client and httpx), the recording
 fake Slack Web API (real slack_sdk clients), and a real redis-server when a test asks for one.
-Slash commands are real signed POSTs (`tests.slack.conftest.sign`).
+Slash commands are real signed POSTs (`tests.delivery.slack.conftest.sign`).
 
 The simulator's scenario is built at the real current time: ``serve`` reads the real clock, so
 "Progressing for 21 days" must be 21 days before now.
@@ -31,7 +31,7 @@ from bot.simulator import Simulator, scenarios
 from bot.wiring import build_server
 from tests.e2e.conftest import settings_for
 from tests.fakes.slack_api import FakeSlackApi, Recorded, wait_for
-from tests.slack.conftest import SIGNING_SECRET, sign
+from tests.delivery.slack.conftest import SIGNING_SECRET, sign
 
 API_TOKEN = "api-token-for-tests"
 SIM_TOKEN = "sim-token"

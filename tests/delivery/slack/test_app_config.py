@@ -15,7 +15,7 @@ from bot.errors import ConfigError, UpstreamUnavailableError
 from bot.wiring import build_slack_app
 from tests.conftest import free_port
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack.conftest import make_settings, seed_backend
+from tests.delivery.slack.conftest import make_settings, seed_backend
 
 
 def test_client_points_at_slack_api_url_with_retries(fake_slack: FakeSlackApi) -> None:

@@ -17,7 +17,7 @@ from redis.client import Pipeline
 from bot.adapters.redis_store import TX_ATTEMPTS, RedisStore
 from bot.core.model import AckScope
 from bot.errors import InputError, StoreError
-from tests.store.store_support import T0, StoreFactory, make_ack
+from tests.adapters.redis_store.store_support import T0, StoreFactory, make_ack
 
 WEEK = timedelta(days=7)
 

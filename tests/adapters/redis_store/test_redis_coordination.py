@@ -15,7 +15,7 @@ import redis
 from bot.adapters.redis_store import RedisStore
 from bot.core.digest import Snapshot, snapshot_of
 from bot.core.model import ScanReport, Totals
-from tests.store.store_support import T0, StoreFactory, finding
+from tests.adapters.redis_store.store_support import T0, StoreFactory, finding
 
 MINUTE = timedelta(minutes=1)
 

@@ -16,7 +16,7 @@ from bot.simulator import Simulator
 from bot.wiring import build_server, main
 from tests.e2e.conftest import settings_for
 from tests.fakes.slack_api import FakeSlackApi
-from tests.serve.conftest import (
+from tests.delivery.serve.conftest import (
     API_TOKEN,
     SIM_TOKEN,
     Running,

@@ -12,8 +12,8 @@ from bot.delivery.slack.app import start_socket_mode
 from bot.errors import ConfigError
 from bot.wiring import build_slack_app
 from tests.fakes.slack_api import FakeSlackApi, wait_for
-from tests.slack import seed
-from tests.slack.conftest import ALICE, Served, make_settings, seed_backend
+from tests.delivery.slack import seed
+from tests.delivery.slack.conftest import ALICE, Served, make_settings, seed_backend
 
 APP_TOKEN = "xapp-1-A0DRIFT-1-fake"
 

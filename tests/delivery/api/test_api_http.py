@@ -19,7 +19,7 @@ from bot.errors import (
     UpstreamNotFoundError,
     UpstreamUnavailableError,
 )
-from tests.api.api_fakes import (
+from tests.delivery.api.api_fakes import (
     API_TOKEN,
     FakeClassifier,
     app_report,

@@ -12,7 +12,7 @@ import pytest
 
 from bot.errors import UpstreamUnavailableError
 from bot.service.caching import CachedClassifier
-from tests.api.api_fakes import FakeClassifier
+from tests.delivery.api.api_fakes import FakeClassifier
 
 TTL = timedelta(seconds=30)
 

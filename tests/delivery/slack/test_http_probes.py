@@ -9,7 +9,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 import pytest
 
 from tests.fakes.slack_api import wait_for
-from tests.slack.conftest import Served, response_json
+from tests.delivery.slack.conftest import Served, response_json
 
 ServeFn = Callable[..., Served]
 

@@ -14,7 +14,7 @@ from bot.core.digest import snapshot_of
 from bot.core.model import ScanReport, Totals
 from bot.errors import ConfigError, StoreError
 from tests.conftest import free_port
-from tests.store.store_support import T0, make_ack
+from tests.adapters.redis_store.store_support import T0, make_ack
 
 SECRET = "hunter2-s3cret"
 

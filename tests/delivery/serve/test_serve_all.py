@@ -11,7 +11,7 @@ import pytest
 from bot.simulator import Simulator
 from tests.conftest import free_port
 from tests.fakes.slack_api import FakeSlackApi
-from tests.serve.conftest import (
+from tests.delivery.serve.conftest import (
     API_TOKEN,
     Running,
     StartFn,

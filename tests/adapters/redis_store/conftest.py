@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from bot.adapters.redis_store import RedisStore
-from tests.store.store_support import StoreFactory
+from tests.adapters.redis_store.store_support import StoreFactory
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from bot.core.codec import (
 )
 from bot.core.model import ABSENT, DiffOp, DriftClass, Evidence, FixKind
 from bot.errors import InputError
-from tests.api.api_fakes import (
+from tests.delivery.api.api_fakes import (
     NOW,
     app_report,
     scan_report,
