@@ -210,7 +210,9 @@ def _context(
     )
 
 
-_SCALABLE: Final = frozenset({("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "ReplicaSet")})
+_SCALABLE: Final = frozenset(
+    {("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "ReplicaSet")}
+)
 
 
 def autoscaled(managed: Sequence[ManagedResource]) -> frozenset[ResourceKey]:

@@ -11,7 +11,7 @@ run, which behaves like one), and whether an added field holds a default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from bot.core import builtin_defaults, schema
@@ -71,7 +71,7 @@ class Context:
     """``changes`` come from git vs live because Argo CD sent no prediction."""
     tracking_changes: tuple[TrackingChange, ...] = ()
     """Tracking metadata Argo CD's prediction and the live object disagree on."""
-    tracking: TrackingConfig = TrackingConfig()
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
     predicted_view: RawObject | None = None
     shared_with: tuple[str, ...] = ()
     """Other apps a ``SharedResourceWarning`` of this app names for this object."""

@@ -82,9 +82,9 @@ def writer_of(ctx: Context, change: Change) -> Writer | None:
         return Writer("the HorizontalPodAutoscaler targeting it", FixStyle.POINTERS)
     if last == "caBundle" and _ca_injected(ctx.live, managers):
         return Writer("the CA injector (caBundle)", FixStyle.POINTERS)
-    if _aggregated(ctx.key, ctx.live) and change.path[:1] == ("rules",):
-        if _only(managers, AGGREGATOR):
-            return Writer("the ClusterRole aggregation controller", FixStyle.AGGREGATED_ROLES)
+    rules = change.path[:1] == ("rules",)
+    if rules and _aggregated(ctx.key, ctx.live) and _only(managers, AGGREGATOR):
+        return Writer("the ClusterRole aggregation controller", FixStyle.AGGREGATED_ROLES)
     if change.op is DiffOp.ADDED:
         for manager in managers:
             if manager in KNOWN_OPERATORS:
@@ -99,7 +99,9 @@ def unknown_managers(ctx: Context, change: Change) -> tuple[str, ...]:
     return tuple(
         m
         for m in managed_fields.managers_of(ctx.live, change.path)
-        if not m.startswith("argocd") and m not in _SYSTEM and m not in CA_INJECTORS
+        if not m.startswith("argocd")
+        and m not in _SYSTEM
+        and m not in CA_INJECTORS
         and m not in KNOWN_OPERATORS
     )
 
