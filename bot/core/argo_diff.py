@@ -103,9 +103,7 @@ def _pop(obj: RawObject, path: Path) -> Any:
     value = parent.pop(path[-1])
     if not parent:
         # An empty map left behind was only our bookkeeping: git never wrote it.
-        grand = resolve(obj, path[:-2])
-        if isinstance(grand, dict):
-            grand.pop(path[-2], None)
+        resolve(obj, path[:-2]).pop(path[-2], None)
     return value
 
 

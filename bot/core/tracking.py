@@ -104,9 +104,7 @@ def live_id(live: RawObject | None) -> str | None:
 
 def live_label(live: RawObject | None, label_key: str) -> str | None:
     """The instance label of a live object (label tracking names the app there)."""
-    if not live:
-        return None
-    labels = (live.get("metadata") or {}).get("labels") or {}
+    labels = ((live or {}).get("metadata") or {}).get("labels") or {}
     value = labels.get(label_key)
     return value if isinstance(value, str) and value else None
 

@@ -95,10 +95,10 @@ def normalize(obj: dict[str, Any]) -> dict[str, Any]:
         data = out.setdefault("data", {}) or {}
         data.update(out.pop("stringData"))
         out["data"] = data
-    if group == "rbac.authorization.k8s.io" and kind in ("Role", "ClusterRole"):
+    role = group == "rbac.authorization.k8s.io" and kind in ("Role", "ClusterRole")
+    if role and out.get("rules") in ([], None):
         # normalizeRole: empty rules are null; Go marshals the unset slice away on both sides.
-        if out.get("rules") in ([], None):
-            out.pop("rules", None)
+        out.pop("rules", None)
     if (group, kind) == ("", "Secret") and isinstance(out.get("data"), dict):
         out["data"] = {k: "" if v is None else v for k, v in out["data"].items()}
     if (group, kind) == ("", "Endpoints"):

@@ -360,7 +360,6 @@ def test_precision_over_the_corpus() -> None:
         f"precision {precision:.3f} over {shown} paths in {len(findings)} findings;"
         f" git-vs-live baseline {baseline:.3f} over {baseline_shown} paths"
     )
-    print(report)
     assert precision >= 0.9, report
     assert baseline < precision, report
 
