@@ -60,6 +60,7 @@ from bot.core.model import (
     Totals,
 )
 from bot.core.parse import parse_application, parse_managed_resources
+from bot.core.tracking import TrackingConfig
 from bot.errors import DriftBotError, InputError, UnknownAppError, UpstreamError
 from bot.ports import ArgoReader, ClusterReader
 
@@ -319,7 +320,9 @@ class DriftService:
         stuck_after: timedelta,
         concurrency: int,
         clock: Callable[[], datetime],
+        tracking: TrackingConfig | None = None,
     ) -> None:
+        self._tracking = tracking or TrackingConfig()
         self._cluster = cluster
         self._argo = argo
         self._control_plane = control_plane_namespace
@@ -501,7 +504,9 @@ class DriftService:
     ) -> _Classified:
         diff, failure = outcome
         owners = run.owners.of(r.key for r in app.drifting_resources)
-        facts = classify.Facts(crds=diff.crds, owners=owners, inventory=diff.inventory)
+        facts = classify.Facts(
+            crds=diff.crds, owners=owners, inventory=diff.inventory, tracking=self._tracking
+        )
         findings = classify.classify_app(app, diff.managed, facts)
         return _Classified(findings=findings, owners=owners, diff=diff, failure=failure)
 

@@ -15,6 +15,7 @@ from bot.adapters.kube import KubeReader
 from bot.adapters.redis_store import RedisStore
 from bot.adapters.remote_classifier import RemoteClassifier
 from bot.caching import CachedClassifier
+from bot.core.tracking import TrackingConfig, TrackingMethod
 from bot.ports import Classifier
 from bot.service import DriftService
 from bot.settings import Settings
@@ -36,7 +37,14 @@ def build_service(
         stuck_after=settings.drift_stuck_after,
         concurrency=settings.drift_concurrency,
         clock=clock or utc_now,
+        tracking=tracking_config(settings),
     )
+
+
+def tracking_config(settings: Settings) -> TrackingConfig:
+    """How Argo CD marks what it owns, from ARGOCD_TRACKING_METHOD/ARGOCD_INSTANCE_LABEL_KEY."""
+    method = TrackingMethod(settings.argocd_tracking_method)
+    return TrackingConfig(method, settings.argocd_instance_label_key)
 
 
 def build_store(settings: Settings) -> RedisStore | None:
