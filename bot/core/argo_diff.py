@@ -66,10 +66,10 @@ def compute(
     target, live, predicted = item.target, item.live, item.predicted
     if target is None or live is None:
         return ArgoDiff()
-    if predicted is None:
+    if predicted is None or item.normalized is None:
         return ArgoDiff(diffs.diff(target, live, crd_schema=crd_schema), approximate=True)
     expected = _strip(predicted)
-    actual = _strip(live)
+    actual = _strip(item.normalized)
     moved = tuple(_tracking_change(expected, actual, p) for p in tracking.pointers())
     raw = diffs.walk(expected, actual, crd_schema=crd_schema)
     changes = tuple(_from_git(c, target, expected, crd_schema) for c in raw)

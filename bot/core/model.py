@@ -211,6 +211,10 @@ class ManagedResource:
     target: RawObject | None
     live: RawObject | None
     modified: bool = False
+    normalized: RawObject | None = None
+    """``normalizedLiveState`` exactly as sent (what Argo CD compared with its prediction);
+    ``live`` adds back what normalization removed and the rules still read (managedFields,
+    a custom resource's status)."""
     predicted: RawObject | None = None
     """``predictedLiveState``: live after applying git, as Argo CD computed it; ``None`` when
     Argo CD sent none (then the bot can only approximate the diff from git and live)."""

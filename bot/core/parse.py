@@ -135,13 +135,14 @@ def _managed(item: Any, index: int) -> ManagedResource:
     predicted = _state(item, "predictedLiveState", where)
     live = normalized if normalized else raw_live
     if normalized and raw_live:
-        live = _keep_managed_fields(normalized, raw_live)
+        live = _keep_raw_parts(normalized, raw_live)
     failed = _empty(item, "normalizedLiveState") and _empty(item, "predictedLiveState")
     return ManagedResource(
         key=key,
         target=target,
         live=live,
         modified=bool(_opt(item, "modified", bool, where)),
+        normalized=normalized,
         predicted=predicted if _is_prediction(target, normalized, predicted) else None,
         diff_failed=failed and raw_live is not None and target is not None,
     )
@@ -185,12 +186,18 @@ def _state(item: Mapping[str, Any], field: str, where: str) -> RawObject | None:
     return value or None
 
 
-def _keep_managed_fields(normalized: RawObject, raw: RawObject) -> RawObject:
+def _keep_raw_parts(normalized: RawObject, raw: RawObject) -> RawObject:
+    """Normalized live plus what normalization dropped that the rules read: field ownership,
+    and ``status`` (``ignoreResourceStatusField`` drops it from custom resources, yet whether a
+    PipelineRun finished is written there)."""
+    out = normalized
+    if "status" not in out and "status" in raw:
+        out = {**out, "status": raw["status"]}
     fields = (raw.get("metadata") or {}).get("managedFields")
-    metadata = normalized.get("metadata")
+    metadata = out.get("metadata")
     if not fields or not isinstance(metadata, dict) or "managedFields" in metadata:
-        return normalized
-    return {**normalized, "metadata": {**metadata, "managedFields": fields}}
+        return out
+    return {**out, "metadata": {**metadata, "managedFields": fields}}
 
 
 # --- typed field access with path-naming errors --------------------------------------------
