@@ -242,7 +242,8 @@ def test_empty_states_mark_a_failed_diff() -> None:
     fields = {"liveState": json.dumps({"a": 1}), "targetState": json.dumps({"a": 2})}
     fields["normalizedLiveState"] = fields["predictedLiveState"] = "{}"
     (item,) = parse.parse_managed_resources({"items": [_item(**fields)]})
-    assert item.diff_failed and item.predicted is None
+    assert item.diff_failed
+    assert item.predicted is None
 
 
 def test_normalized_state_that_has_managed_fields_is_left_alone() -> None:
