@@ -64,8 +64,8 @@ def compute(
 ) -> ArgoDiff:
     """Argo CD's diff of ``item`` (see the module notes); empty when a side is missing."""
     target, live, predicted = item.target, item.live, item.predicted
-    if target is None or live is None:
-        return ArgoDiff()
+    if target is None or live is None or item.diff_failed:
+        return ArgoDiff()  # nothing to compare, or Argo CD itself has no diff to show
     if predicted is None or item.normalized is None:
         return ArgoDiff(diffs.diff(target, live, crd_schema=crd_schema), approximate=True)
     expected = _strip(predicted)

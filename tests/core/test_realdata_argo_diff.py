@@ -443,6 +443,7 @@ def test_a_failed_diff_is_named() -> None:
     (finding,) = classify.classify_app(app, managed, classify.Facts())
     assert finding.drift_class is U
     assert "failed to get dry run: timeout" in finding.summary
+    assert finding.paths == ()  # no guessed paths where Argo CD has no diff
 
 
 def test_the_old_diff_would_report_server_defaults() -> None:
