@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.core.model import TRACKING_ID_ANNOTATION, Application, RawObject, ResourceKey
+from bot.core.raw import TrackingName
 
 DEFAULT_LABEL_KEY: Final = "app.kubernetes.io/instance"
 
@@ -59,7 +60,7 @@ class TrackingConfig:
 class TrackingId:
     """A parsed tracking id: which app claims the object, and which object it claims."""
 
-    app: str
+    app: TrackingName
     group: str
     kind: str
     namespace: str
@@ -90,7 +91,7 @@ def parse_id(text: str) -> TrackingId | None:
     namespace, slash2, name = ns_name.rpartition("/")
     if not (slash and slash2 and kind and name):
         return None
-    return TrackingId(app=app, group=group, kind=kind, namespace=namespace, name=name)
+    return TrackingId(app=TrackingName(app), group=group, kind=kind, namespace=namespace, name=name)
 
 
 def live_id(live: RawObject | None) -> str | None:

@@ -23,6 +23,9 @@ from bot.core.rules import known_writers
 from bot.core.rules.context import Context, holds_default
 from bot.core.rules.known_writers import FixStyle
 
+CLASS: Final = DriftClass.INJECTED_FIELDS
+"""The class this rule names (its place in the ladder is `DriftClass` order)."""
+
 _HASH_KEY: Final = re.compile(r"(?:.*/)?checksum/.+|.*[Hh]ash")
 _TIME_KEY: Final = re.compile(
     r"(?:^|[/._-])(?:updated|restarted|rendered|generated|deployed|modified|refreshed|created)"
@@ -78,13 +81,13 @@ def rule(ctx: Context) -> Finding | None:
         (writer,) = writers
         assert writer is not None
         if writer.style is FixStyle.AGGREGATED_ROLES:
-            return ctx.finding(DriftClass.INJECTED_FIELDS, summary, ignore_aggregated_roles())
+            return ctx.finding(CLASS, summary, ignore_aggregated_roles())
         if writer.style is FixStyle.MANAGERS:
             # One operator owns every field: ignore by manager (covers what it adds later).
             fix = fixes.ignore_differences(ctx.key, [], [writer.manager])
-            return ctx.finding(DriftClass.INJECTED_FIELDS, summary, fix)
+            return ctx.finding(CLASS, summary, fix)
     fix = fixes.ignore_differences(ctx.key, [e.path for e in ctx.evidence], [])
-    return ctx.finding(DriftClass.INJECTED_FIELDS, summary, fix)
+    return ctx.finding(CLASS, summary, fix)
 
 
 def ignore_aggregated_roles() -> Fix:

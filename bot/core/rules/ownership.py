@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from bot.core import fixes, tracking
 from bot.core.model import TRACKING_ID_ANNOTATION, DiffOp, Evidence, Fix, FixKind, ResourceKey
 from bot.core.paths import pointer
+from bot.core.raw import TrackingName
 from bot.core.redact import redact_value
 from bot.core.rules.context import Context
 
@@ -36,7 +37,7 @@ class Claim:
     """The JSON pointer of that metadata."""
 
     @property
-    def app(self) -> str | None:
+    def app(self) -> TrackingName | None:
         """The app the live metadata names (``None`` without a readable claim)."""
         return self.parsed.app if self.parsed else None
 
