@@ -19,6 +19,7 @@ from bot.adapters.kube import KubeReader
 from bot.adapters.redis_store import RedisStore
 from bot.adapters.remote_classifier import ClassifierProbe, RemoteClassifier
 from bot.adapters.slack_poster import SlackPoster, SlackWebClient, build_web_client
+from bot.core.tracking import TrackingConfig, TrackingMethod
 from bot.delivery import cli, serve
 from bot.delivery.api import build_api_app
 from bot.delivery.digest_render import digest_blocks
@@ -28,7 +29,6 @@ from bot.delivery.scheduler import build_scheduler
 from bot.delivery.slack import app as slack_app
 from bot.delivery.slack.backend import Backend
 from bot.delivery.slack.escalation import escalation_message, recovered_message
-from bot.core.tracking import TrackingConfig, TrackingMethod
 from bot.ports import Classifier, StateStore
 from bot.service.acks import AckedClassifier, Acknowledger
 from bot.service.caching import CachedClassifier

@@ -55,7 +55,7 @@ def claim(ctx: Context) -> Claim:
     if ctx.tracking.by_label:
         label = tracking.live_label(ctx.live, ctx.tracking.label_key)
         parsed = (
-            tracking.TrackingId(label, key.group, key.kind, key.namespace, key.name)
+            tracking.TrackingId(TrackingName(label), key.group, key.kind, key.namespace, key.name)
             if label
             else None
         )
