@@ -134,6 +134,21 @@ def test_redact_private_keys_masks_only_keys() -> None:
     )
 
 
+def test_redact_handles_ten_thousand_lines() -> None:
+    """10k log lines (one in ten with a secret): every secret goes, every plain line stays.
+
+    How fast is measured by ``bench/redact.py``, not asserted: wall time on a shared machine
+    is not a test.
+    """
+    plain = 'time="2026-04-16T21:10:14Z" level=info msg="reconciled" app=gitea duration=12ms'
+    for i in range(10_000):
+        if i % 10:
+            assert redact(plain) == plain
+        else:
+            _, text, secret = SECRETS[i // 10 % len(SECRETS)]
+            assert secret not in redact(text)
+
+
 def test_redact_terminates_when_rules_never_settle(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fixed-point loop gives up after a bounded number of passes."""
     growing = (re.compile(r"$"), lambda _m: "x")

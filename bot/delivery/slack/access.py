@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.delivery.slack import render
+from bot.delivery.render.blocks import Message, fit, section
 from bot.settings import Settings
 
 ANY_CHANNEL = "*"
@@ -55,7 +55,7 @@ class ReadAccess:
             return True
         return any(user in members(group) for group in self.groups)
 
-    def refusal(self, verb: str) -> render.Message:
+    def refusal(self, verb: str) -> Message:
         """The answer to someone who may not read: where and who may, by id (no pings)."""
         where = ", ".join(f"`{c}`" for c in sorted(self.channels)) or "no channel"
         who = ", ".join(f"`{g}`" for g in self.groups) or "no user group"
@@ -64,8 +64,4 @@ class ReadAccess:
             f"default `DRIFT_CHANNEL`) or to members of {who} (`DRIFT_READ_GROUPS`, default "
             "`DRIFT_ACK_GROUP`). Ask there, or ask an admin to add this channel."
         )
-        return render.fit([_section(text)], f"/drift {verb} is not available in this channel.")
-
-
-def _section(text: str) -> render.Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
+        return fit([section(text)], f"/drift {verb} is not available in this channel.")
