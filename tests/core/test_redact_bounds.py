@@ -5,7 +5,7 @@ it can be measured in — characters handed to each rule — and made meaningful
 no per-line rule ever sees more than `MAX_LINE_CHARS`, and the rules together see each
 character a bounded number of times, so even a rule that were quadratic on its input could
 not cost more than a constant per line. Adversarial inputs (runs that the old look-behind-free
-patterns rescanned at every position) are in the strategy. Wall time lives in bench/redact_compare.py.
+patterns rescanned at every position) are in the strategy. Wall time: bench/redact_compare.py.
 """
 
 from __future__ import annotations
