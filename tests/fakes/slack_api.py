@@ -25,6 +25,11 @@ MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
 MAX_FIELD_TEXT = 2000
 MAX_TEXT = 40_000
+MAX_VIEW_BLOCKS = 100
+MAX_VIEW_TITLE = 24
+MAX_PRIVATE_METADATA = 3000
+TRIGGER_TTL_SECONDS = 3.0
+"""Slack: a trigger_id opens a modal only within 3 seconds of the click, and only once."""
 
 BOT_USER_ID = "U0DRIFTBOT"
 TEAM_ID = "T0FAKE"
@@ -74,8 +79,16 @@ class FakeSlackApi:
     """Channel id → name, for ``conversations.info``."""
     requests: list[Recorded] = field(default_factory=list)
 
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Open modals by view id (views.open / views.update)."""
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Published App Home views by user id (views.publish)."""
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """(channel, ts) → the message as last posted or updated (chat.postMessage/chat.update)."""
+
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._triggers: dict[str, float] = {}
         self._limits: dict[str, _RateLimit] = {}
         self._ts = 1_700_000_000
         self._server: ThreadingHTTPServer | None = None
@@ -130,6 +143,14 @@ class FakeSlackApi:
         """Answer the next ``times`` requests to ``path`` with 429 and ``Retry-After``."""
         with self._lock:
             self._limits[path] = _RateLimit(times, retry_after)
+
+    def issue_trigger(self, *, age: float = 0.0) -> str:
+        """A trigger_id as Slack puts in a click, issued ``age`` seconds ago."""
+        with self._lock:
+            self._ts += 1
+            trigger = f"{self._ts}.{len(self._triggers)}.fake-trigger"
+            self._triggers[trigger] = time.monotonic() - age
+        return trigger
 
     def calls(self, path: str) -> list[Recorded]:
         """Requests received on ``path`` (e.g. ``/api/chat.postMessage``), oldest first."""
@@ -186,6 +207,8 @@ class FakeSlackApi:
             }
         if name in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
             return self._message(name, body)
+        if name in ("views.open", "views.update", "views.publish"):
+            return self._view(name, body)
         if name == "usergroups.users.list":
             group = str(body.get("usergroup", ""))
             if group not in self.usergroups:
@@ -212,9 +235,55 @@ class FakeSlackApi:
             ts = f"{self._ts}.000100"
         if name == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
+        stored = {"text": body.get("text"), "blocks": body.get("blocks") or []}
+        if body.get("thread_ts"):
+            stored["thread_ts"] = body["thread_ts"]
         if name == "chat.update":
-            return {"ok": True, "channel": channel, "ts": body.get("ts", ts)}
-        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text")}}
+            key = (channel, str(body.get("ts", "")))
+            with self._lock:
+                if key not in self.messages:
+                    return {"ok": False, "error": "message_not_found"}
+                self.messages[key] = {**self.messages[key], **stored}
+            return {"ok": True, "channel": channel, "ts": key[1]}
+        with self._lock:
+            self.messages[(channel, ts)] = {**stored, "ts": ts}
+        return {"ok": True, "channel": channel, "ts": ts, "message": {**stored, "ts": ts}}
+
+    def _view(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        view = body.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        problem = view_problem(view)
+        if problem:
+            return {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": [problem]},
+            }
+        with self._lock:
+            if name == "views.open":
+                issued = self._triggers.pop(str(body.get("trigger_id", "")), None)
+                if issued is None:
+                    return {"ok": False, "error": "invalid_trigger_id"}
+                if time.monotonic() - issued > TRIGGER_TTL_SECONDS:
+                    return {"ok": False, "error": "expired_trigger_id"}
+                self._ts += 1
+                view_id = f"V{self._ts}"
+                self.views[view_id] = view
+            elif name == "views.update":
+                view_id = str(body.get("view_id", ""))
+                if view_id not in self.views:
+                    return {"ok": False, "error": "not_found"}
+                self.views[view_id] = view
+            else:
+                user = str(body.get("user_id", ""))
+                if not user:
+                    return {"ok": False, "error": "invalid_arguments"}
+                self.homes[user] = view
+                view_id = f"VHOME{user}"
+        return {"ok": True, "view": {**view, "id": view_id}}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -269,6 +338,28 @@ def _parse(content_type: str, raw: bytes, query: str) -> dict[str, Any]:
     return body
 
 
+def view_problem(view: Mapping[str, Any]) -> str | None:
+    """Slack's view limits (modal and home): what is wrong, or None."""
+    blocks = view.get("blocks") or []
+    if view.get("type") not in ("modal", "home"):
+        return "view type must be modal or home"
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        return f"more than {MAX_VIEW_BLOCKS} blocks"
+    if len(str(view.get("private_metadata", ""))) > MAX_PRIVATE_METADATA:
+        return "private_metadata too long"
+    if view.get("type") == "modal":
+        for part in ("title", "submit", "close"):
+            text = (view.get(part) or {}).get("text", "")
+            if (part == "title" and not text) or len(text) > MAX_VIEW_TITLE:
+                return f"{part} must be 1-{MAX_VIEW_TITLE} characters"
+        if any(b.get("type") == "input" for b in blocks) and not view.get("submit"):
+            return "must define submit to use an input block"
+    for block in blocks:
+        if block.get("type") != "input" and not _block_ok(block):
+            return f"invalid block {block.get('type')}"
+    return None
+
+
 def limit_problem(body: Mapping[str, Any]) -> str | None:
     """Slack's message limits; ``invalid_blocks`` when any is broken."""
     blocks = body.get("blocks") or []
@@ -295,7 +386,27 @@ def _block_ok(block: Mapping[str, Any]) -> bool:
     if kind == "context":
         elements = block.get("elements") or []
         return 0 < len(elements) <= 10
-    return kind in ("divider", "actions", "image", "rich_text")
+    if kind == "actions":
+        return _actions_ok(block)
+    return kind in ("divider", "image", "rich_text")
+
+
+def _actions_ok(block: Mapping[str, Any]) -> bool:
+    """Slack's actions block: 1-25 elements; buttons with a label ≤ 75, value ≤ 2000, url ≤ 3000,
+    action_ids ≤ 255 and unique within the block, block_id ≤ 255."""
+    elements = block.get("elements") or []
+    if not 0 < len(elements) <= 25 or len(str(block.get("block_id", ""))) > 255:
+        return False
+    action_ids = [str(e.get("action_id", "")) for e in elements]
+    if len(set(action_ids)) != len(action_ids) or any(len(a) > 255 for a in action_ids):
+        return False
+    for element in elements:
+        label = (element.get("text") or {}).get("text", "")
+        if element.get("type") == "button" and not 0 < len(label) <= 75:
+            return False
+        if len(str(element.get("value", ""))) > 2000 or len(str(element.get("url", ""))) > 3000:
+            return False
+    return True
 
 
 def _texts(blocks: Sequence[Mapping[str, Any]]) -> Iterator[str]:

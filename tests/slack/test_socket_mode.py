@@ -46,7 +46,8 @@ def test_socket_mode_request_is_acked_and_answered(fake_slack: FakeSlackApi) -> 
     (posted,) = fake_slack.responses("socket")
     assert posted.accepted
     assert "level=fatal" in posted.text_of_blocks
-    assert backend.calls == [("logs_report", "argo-rollouts")]
+    # The answer draws Ack… or Unack, so it asks which acks are in force.
+    assert backend.calls == [("logs_report", "argo-rollouts"), ("acks",)]
 
 
 def test_http_is_closed_in_socket_mode_without_secret(serve: Callable[..., Served]) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from bot.core.model import Ack, AppReport, StuckApp
+from bot.core.model import Ack, AppReport, ScanReport, StuckApp
 from bot.delivery.render.digest import digest_blocks
 from bot.delivery.slack.commands import AckCmd
+from bot.delivery.slack.ids import Target
 from bot.errors import StoreError
 from bot.ports import Classifier
 from bot.service.acks import Acknowledger
@@ -42,6 +44,22 @@ class Backend:
 
     def unack(self, ack_id: str, user_id: str) -> Ack:
         return self._acks().unack(ack_id, by=user_id)
+
+    # --- what the buttons need (`bot.delivery.slack.interactions.InteractiveBackend`) -------
+
+    def scan(self) -> ScanReport:
+        return self._classifier.scan()
+
+    def ack_target(self, target: Target, duration: timedelta, reason: str, user_id: str) -> Ack:
+        return self._acks().ack(
+            target.scope, duration, reason, by=user_id, expected=target.fingerprint or None
+        )
+
+    def unack_target(self, target: Target, user_id: str) -> list[Ack]:
+        return self._acks().unack_covering(target.scope, target.fingerprint, by=user_id)
+
+    def refresh_digest(self) -> str:
+        return self._notifier.refresh_digest()
 
     def _acks(self) -> Acknowledger:
         if self._acknowledger is None:
