@@ -189,7 +189,8 @@ class Interactions:
             return
         refusal = self._ctx.refusal(user)
         if refusal is not None:
-            ack(response_action="errors", errors={ids.REASON_BLOCK: payloads.short(refusal.text)})
+            said = payloads.short(f"{refusal.text} Nothing was stored.")
+            ack(response_action="errors", errors={ids.REASON_BLOCK: said})
             return
         future = self._ctx.pool.submit(self._ctx.backend.ack_target, target, duration, reason, user)
         try:
