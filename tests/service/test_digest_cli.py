@@ -106,7 +106,7 @@ def test_concurrent_runs_in_threads_post_once(env: dict[str, str], slack: FlakyS
     assert codes == [0, 0]
     assert len(slack.top_posts()) == 1
     # ... and its class replies once each, all in that summary's thread.
-    assert len({r.body['thread_ts'] for r in slack.calls(POST) if r.body.get('thread_ts')}) == 1
+    assert len({r.body["thread_ts"] for r in slack.calls(POST) if r.body.get("thread_ts")}) == 1
 
 
 def test_concurrent_processes_post_once(env: dict[str, str], slack: FlakySlackApi) -> None:
@@ -129,7 +129,7 @@ def test_concurrent_processes_post_once(env: dict[str, str], slack: FlakySlackAp
     assert said == ["digest not posted", "digest posted"]
     assert len(slack.top_posts()) == 1
     # ... and its class replies once each, all in that summary's thread.
-    assert len({r.body['thread_ts'] for r in slack.calls(POST) if r.body.get('thread_ts')}) == 1
+    assert len({r.body["thread_ts"] for r in slack.calls(POST) if r.body.get("thread_ts")}) == 1
 
 
 def test_a_failed_post_exits_3_and_the_next_run_posts(

@@ -26,6 +26,8 @@ from bot.settings import load_settings
 from bot.simulator import Simulator, scenarios
 from bot.wiring import build_server, main
 from tests.fakes.slack_api import FakeSlackApi, wait_for
+from tests.slack import clicks
+from tests.slack.clicks import button
 from tests.slack.conftest import SIGNING_SECRET, _send, sign
 
 SIM_TOKEN = "sim-token"
@@ -78,65 +80,16 @@ class Running:
         secret: str = SIGNING_SECRET,
     ) -> tuple[int, str]:
         """Click the first button ``action_id`` in ``message`` (an ephemeral answer)."""
-        block, element = button(message, action_id)
-        payload = {
-            "type": "block_actions",
-            "user": {"id": user, "username": user.lower(), "team_id": "T0FAKE"},
-            "api_app_id": "A0DRIFT",
-            "team": {"id": "T0FAKE", "domain": "fake"},
-            "container": {
-                "type": "message",
-                "message_ts": "1700000000.000100",
-                "channel_id": CHANNEL,
-                "is_ephemeral": True,
-            },
-            "trigger_id": self.fake.issue_trigger(),
-            "channel": {"id": CHANNEL, "name": "platform"},
-            "response_url": self.fake.response_url(ident),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": element["action_id"],
-                    "block_id": block["block_id"],
-                    "value": element.get("value", ""),
-                    "text": element["text"],
-                    "action_ts": "1700000001.000200",
-                }
-            ],
-        }
-        return self.post(urlencode({"payload": json.dumps(payload)}), secret=secret)
+        url = self.fake.response_url(ident)
+        body = clicks.block_actions(self.fake, message, action_id, user=user, response_url=url)
+        return self.post(body, secret=secret)
 
     def submit(self, view_id: str, *, user: str, reason: str, duration: str) -> tuple[int, str]:
         """Submit the modal ``view_id`` as Slack does: its metadata plus the entered state."""
-        view = self.fake.views[view_id]
-        payload = {
-            "type": "view_submission",
-            "team": {"id": "T0FAKE", "domain": "fake"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T0FAKE"},
-            "api_app_id": "A0DRIFT",
-            "trigger_id": self.fake.issue_trigger(),
-            "view": {
-                **view,
-                "id": view_id,
-                "state": {
-                    "values": {
-                        ids.REASON_BLOCK: {
-                            ids.REASON_INPUT: {"type": "plain_text_input", "value": reason}
-                        },
-                        ids.DURATION_BLOCK: {
-                            ids.DURATION_INPUT: {
-                                "type": "static_select",
-                                "selected_option": {
-                                    "text": {"type": "plain_text", "text": duration},
-                                    "value": duration,
-                                },
-                            }
-                        },
-                    }
-                },
-            },
-        }
-        return self.post(urlencode({"payload": json.dumps(payload)}))
+        body = clicks.view_submission(
+            self.fake, view_id, user=user, reason=reason, duration=duration
+        )
+        return self.post(body)
 
     def scan_json(self, monkeypatch: pytest.MonkeyPatch) -> Any:
         for name, value in self.env.items():
@@ -144,15 +97,6 @@ class Running:
         out = io.StringIO()
         assert main(["scan", "--format", "json"], stdout=out) == 0
         return json.loads(out.getvalue())
-
-
-def button(message: dict[str, Any], action_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The actions block and button ``action_id`` (the first one) in a posted message."""
-    for block in message.get("blocks") or []:
-        for element in block.get("elements") or []:
-            if block.get("type") == "actions" and element.get("action_id") == action_id:
-                return block, element
-    raise AssertionError(f"no {action_id} button in the message")
 
 
 @pytest.fixture
@@ -201,7 +145,7 @@ def test_an_on_call_click_stores_the_ack_and_scan_json_shows_it(
     """Ack… on /drift app's answer → modal → submit: acked in the CLI, message redrawn."""
     assert _admin(running.scan_json(monkeypatch))["acked"] is False
     answer = running.command("app gitea", "app")
-    block, ack_button = button(answer, ids.ACK)
+    _, ack_button = button(answer, ids.ACK)
     assert ack_button["action_id"].startswith("drift_ack")
     assert json.loads(ack_button["value"])["app"] == "gitea"
     assert "https://argocd.example.com/applications/argocd/gitea" in json.dumps(answer)
