@@ -155,7 +155,8 @@ def test_every_ack_button_follows_the_contract_and_carries_a_decodable_value() -
         for element in _elements(_stored(name)):
             if str(element.get("action_id", "")).startswith(ids.ACK_PREFIX):
                 target = ids.Target.decode(element["value"])
-                assert target.app and target.fingerprint
+                assert target.app
+                assert target.fingerprint
                 seen += 1
     assert seen >= 5
 
