@@ -9,7 +9,6 @@ mention we create on purpose is ``<@U…>`` for who acked. No Slack client is im
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -21,7 +20,7 @@ from bot.delivery.render.blocks import Block, Message, chunks, fill, fit, header
 from bot.delivery.render.escape import code_block, code_span, escape, middle, mrkdwn, shorten
 from bot.delivery.render.findings import Room, finding_lines
 from bot.delivery.render.limits import MAX_BLOCKS, MAX_SECTION_CHARS
-from bot.delivery.render.markup import SLACK_MAX_NAMES, SlackMarkup
+from bot.delivery.render.markup import SLACK_MAX_NAMES, SlackMarkup, who
 from bot.delivery.render.time import when
 from bot.delivery.slack import commands
 from bot.errors import InputError, StoreError, UnknownAppError, UpstreamError
@@ -44,7 +43,6 @@ __all__ = [
     "unack_confirmation",
     "unknown_app",
     "upstream_error",
-    "who",
     "working",
 ]
 
@@ -56,7 +54,6 @@ MAX_LOG_LINE_CHARS: Final = 300
 MAX_ERROR_CHARS: Final = 500
 
 _SLACK: Final = SlackMarkup()
-_SLACK_USER: Final = re.compile(r"[UW][A-Z0-9]{2,20}")
 _SETTING_OF: Final = {"argocd": "ARGOCD_SERVER", "kubernetes": "KUBECONFIG"}
 _SOURCE_NAME: Final = {"argocd": "Argo CD", "kubernetes": "Kubernetes", "slack": "Slack"}
 
@@ -305,14 +302,6 @@ def _ack_line(ack: Ack, now: datetime) -> str:
         f"{code_span(ack.id)} · {code_span(str(ack.scope))} · by {who(ack.by)} · {left} "
         f"({when(ack.expires_at)}) · {reason}"
     )
-
-
-def who(by: str) -> str:
-    """Who acked: a real mention for a Slack user id we stored ourselves, else a code span.
-
-    The only mention drift-bot creates on purpose.
-    """
-    return f"<@{by}>" if _SLACK_USER.fullmatch(by) else code_span(by)
 
 
 def _errors_text(errors: Sequence[ScanError]) -> str:

@@ -18,12 +18,11 @@ from typing import Final, TypeVar
 from bot.core.digest import Digest, FindingRef
 from bot.core.durations import format_duration
 from bot.core.model import Ack, DriftClass, Finding, PodDiagnosis, ScanError, StuckApp, Totals
-from bot.delivery.render.answers import who
 from bot.delivery.render.blocks import Block, context, header, section
 from bot.delivery.render.escape import code_block, code_span, cut, mrkdwn
 from bot.delivery.render.findings import finding_line
 from bot.delivery.render.limits import MAX_FALLBACK_CHARS, MAX_SECTION_CHARS
-from bot.delivery.render.markup import SlackMarkup
+from bot.delivery.render.markup import SlackMarkup, who
 from bot.delivery.render.time import when
 
 T = TypeVar("T")

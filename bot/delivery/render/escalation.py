@@ -1,4 +1,4 @@
-"""The on-call ping for a stuck app: a mention, then the same diagnosis `/drift logs` shows."""
+"""The on-call ping for a stuck app (a mention, then `/drift logs`' diagnosis) and its all-clear."""
 
 from __future__ import annotations
 
@@ -24,4 +24,5 @@ def recovered_message(app: str, took: timedelta | None) -> tuple[list[Block], st
     """The reply in an incident's thread once its app is no longer stuck (no mention)."""
     after = f" after {format_duration(took)}" if took is not None else ""
     text = f":white_check_mark: *{mrkdwn(app)}* recovered{after}: no longer stuck."
-    return [section(text)], text
+    message = fit([section(text)], text)
+    return message.blocks, message.text

@@ -8,6 +8,7 @@ format a cluster value themselves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
@@ -17,6 +18,15 @@ from bot.delivery.render import escape
 
 SLACK_MAX_NAMES: Final = 5
 """Zombie users, close matches and other lists show this many names in Slack, then a count."""
+_SLACK_USER: Final = re.compile(r"[UW][A-Z0-9]{2,20}")
+
+
+def who(by: str) -> str:
+    """Who acked: a real mention for a Slack user id we stored ourselves, else a code span.
+
+    The only mention drift-bot creates on purpose.
+    """
+    return f"<@{by}>" if _SLACK_USER.fullmatch(by) else escape.code_span(by)
 
 
 class Markup(Protocol):

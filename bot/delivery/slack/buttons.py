@@ -23,6 +23,7 @@ from bot.delivery.render import answers
 from bot.delivery.render.blocks import Block, Message, context, fit
 from bot.delivery.render.escalation import escalation_message
 from bot.delivery.render.escape import mrkdwn
+from bot.delivery.render.markup import who
 from bot.delivery.render.time import when
 from bot.delivery.slack import ids
 from bot.delivery.slack.links import ArgoLinks
@@ -121,9 +122,7 @@ class Buttons:
 def acked_text(ack: Ack) -> str:
     """ "Acked by @x until … — reason" (the reason is cluster-adjacent user text: escaped)."""
     reason = mrkdwn(" ".join(ack.reason.split()), MAX_REASON_CHARS)
-    return (
-        f":white_check_mark: Acked by {answers.who(ack.by)} until {when(ack.expires_at)} — {reason}"
-    )
+    return f":white_check_mark: Acked by {who(ack.by)} until {when(ack.expires_at)} — {reason}"
 
 
 # --- interactive answers --------------------------------------------------------------------

@@ -143,6 +143,9 @@ CASES: dict[str, Callable[[], str]] = {
     "ack-confirmation.json": lambda: _message(answers.ack_confirmation(acks()[0], NOW)),
     "digest.json": lambda: _pair(digest.digest_blocks(the_digest())),
     "digest.txt": lambda: digest_text.digest_text(the_digest()),
+    "recovered.json": lambda: _pair(
+        escalation.recovered_message("argo-rollouts", timedelta(hours=3))
+    ),
     "escalation.json": lambda: _pair(
         escalation.escalation_message(seed.rollouts_stuck(), "<!subteam^S0ONCALL>", NOW)
     ),

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.model import RawObject, ResourceKey
-from bot.simulator import pointers
-from bot.simulator.pointers import DELETE
+from bot.simulator.cluster import pointers
+from bot.simulator.cluster.pointers import DELETE
 
 __all__ = ["DELETE", "Scenario", "api_group", "key_of"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.simulator.generated import CLASSES, SECOND_NAMESPACE, generated
-from bot.simulator.scenario import Scenario
-from bot.simulator.seed import build_seed
+from bot.simulator.scenarios.generator import CLASSES, SECOND_NAMESPACE, generated
+from bot.simulator.scenarios.scenario import Scenario
+from bot.simulator.scenarios.seed_cluster import build_seed
 
 __all__ = ["CLASSES", "SECOND_NAMESPACE", "Scenario", "generated", "seed"]
 
