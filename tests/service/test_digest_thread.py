@@ -11,9 +11,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.core.model import Ack, AckScope
+from bot.delivery.slack.backend import Backend
+from bot.delivery.slack.commands import AckCmd
 from bot.delivery.slack.digest import DigestThreads
 from bot.delivery.slack.links import ArgoLinks
-from bot.service.acks import AckedClassifier
+from bot.service.acks import AckedClassifier, Acknowledger
+from tests.fakes.slack_api import wait_for
 from tests.service.support import (
     CHANNEL,
     POST,
@@ -99,3 +102,19 @@ def test_a_class_that_is_gone_says_so_and_no_digest_today_edits_nothing(
     assert len(slack.calls(UPDATE)) == 2
     assert update_summary.accepted
     assert update_summary.body["channel"] == CHANNEL
+
+
+def test_a_typed_ack_also_edits_todays_digest(stores: StoreFactory, slack: FlakySlackApi) -> None:
+    """`/drift ack` (no button involved) refreshes the digest in the background."""
+    clock = Clock()
+    store = stores()
+    classifier = AckedClassifier(FakeClassifier(report(findings=[finding()])), store, clock=clock)
+    digest = notifier(classifier, store, slack, clock, renderers=THREADS)
+    backend = Backend(classifier, Acknowledger(classifier, store, clock=clock), digest)
+    assert digest.post_digest().posted
+    scope = AckScope("gitea", "ExternalSecret", "gitea-admin")
+    backend.ack(AckCmd(scope=scope, duration=timedelta(days=1), reason="known"), "U0ALICE")
+    wait_for(lambda: len(slack.calls(UPDATE)) == 2)
+    summary, reply = slack.calls(UPDATE)
+    assert "0 open findings, 1 acked" in summary.text_of_blocks
+    assert "all 1 acked" in reply.text_of_blocks
