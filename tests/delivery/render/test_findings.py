@@ -9,7 +9,7 @@ import pytest
 from bot.core.model import ABSENT, DiffOp, Evidence
 from bot.delivery.render.findings import Room, finding_line, finding_lines
 from bot.delivery.render.markup import SlackMarkup, Style, TerminalMarkup
-from tests.slack import seed
+from tests.delivery.slack import seed
 
 ROOM = Room(evidence=2, value=12, summary=200)
 CLI = TerminalMarkup(Style.plain())

@@ -29,8 +29,8 @@ from bot.delivery.slack.digest import DigestThreads
 from bot.delivery.slack.links import ArgoLinks
 from bot.errors import InputError
 from tests.delivery.render.test_golden import acks, hostile_finding, scan, the_digest
+from tests.delivery.slack import seed
 from tests.fakes.slack_api import limit_problem, view_problem
-from tests.slack import seed
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("DRIFT_UPDATE_GOLDEN") == "1"
