@@ -138,11 +138,12 @@ class Interactions:
 
     def open_ack_modal(self, body: Mapping[str, Any]) -> None:
         """*Ack…*: open the modal now, while the trigger_id is valid (3 s)."""
-        target, origin = payloads.clicked(body)
         try:
-            self._ctx.web.open_view(
-                str(body.get("trigger_id", "")), views.ack_modal(target, origin)
-            )
+            target, origin = payloads.clicked(body)
+            modal = views.ack_modal(target, origin)
+            self._ctx.web.open_view(str(body.get("trigger_id", "")), modal)
+        except InputError as exc:
+            log.warning("ack button with a value we did not write: %s", exc)
         except DeliveryError as exc:
             log.warning("could not open the ack modal: %s", exc)
 
@@ -292,7 +293,7 @@ class Interactions:
         except (InputError, UnknownAppError, StoreError, UpstreamError) as exc:
             log.warning("button: %s", exc)
             if body:
-                self._reply(payloads.clicked(body)[1], _why(exc), private=True)
+                self._reply(payloads.origin(body), _why(exc), private=True)
         except DeliveryError as exc:
             log.warning("button: Slack refused the answer: %s", exc)
         except Exception:  # the delivery edge: log everything, show nothing internal
@@ -300,7 +301,7 @@ class Interactions:
             if body:
                 self._quietly(
                     lambda: self._reply(
-                        payloads.clicked(body)[1], answers.internal_error(), private=True
+                        payloads.origin(body), answers.internal_error(), private=True
                     )
                 )
 

@@ -17,21 +17,28 @@ from bot.errors import InputError
 
 
 def clicked(body: Mapping[str, Any]) -> tuple[ids.Target, ids.Origin]:
-    """The button's target and where the click happened (a channel message, or ephemeral)."""
-    actions = body.get("actions") or [{}]
-    action = actions[0] if isinstance(actions[0], dict) else {}
-    target = ids.Target.decode(action.get("value", ""))
+    """The button's target and where the click happened; `InputError` for a foreign value."""
+    return ids.Target.decode(_action(body).get("value", "")), origin(body)
+
+
+def origin(body: Mapping[str, Any]) -> ids.Origin:
+    """Where the click happened: a channel message (channel + ts), or ephemeral (response_url)."""
     container = body.get("container") or {}
     channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
     message = body.get("message") or {}
     ephemeral = bool(container.get("is_ephemeral"))
-    return target, ids.Origin(
-        surface=ids.surface_of(action.get("block_id")),
+    return ids.Origin(
+        surface=ids.surface_of(_action(body).get("block_id")),
         channel="" if ephemeral else channel,
         ts="" if ephemeral else str(message.get("ts") or container.get("message_ts") or ""),
         thread_ts="" if ephemeral else str(message.get("thread_ts") or ""),
         response_url=str(body.get("response_url") or ""),
     )
+
+
+def _action(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    actions = body.get("actions") or [{}]
+    return actions[0] if isinstance(actions[0], dict) else {}
 
 
 def user(body: Mapping[str, Any]) -> str:

@@ -252,3 +252,22 @@ def test_app_home_shows_the_fleet_for_the_person_looking(serve: Callable[..., Se
     text = json.dumps(home)
     assert "argo-rollouts" in text
     assert "Stuck apps (1)" in text
+
+
+def test_a_value_we_did_not_write_opens_nothing_and_answers_privately(
+    serve: Callable[..., Served],
+) -> None:
+    """A signed click whose value is not ours (an old or hand-made message) does no work."""
+    served = serve()
+    ping = _escalation(served)
+    for block in ping["blocks"]:
+        for element in block.get("elements") or []:
+            if "value" in element:
+                element["value"] = '{"kind": "Service"}'
+    url = served.fake.response_url("foreign")
+    assert _click(served, ping, ids.ACK_APP, user=ALICE) == 200
+    assert _click(served, ping, ids.LOGS, user=ALICE, response_url=url) == 200
+    wait_for(lambda: served.fake.responses("foreign"))
+    assert "names no app" in served.fake.responses("foreign")[0].text_of_blocks
+    assert served.fake.calls("/api/views.open") == []
+    assert served.backend.calls == []
