@@ -5,7 +5,8 @@ Progressing, a state people read as "busy, fine". This module decides when an un
 has been unhealthy for too long (`stuck_since`), which of its pods are actually broken and how
 (`pod_problems`), and which log lines explain it (`decisive_lines`): the fatal line and what led
 to it, not just the tail. Pod JSON is read as the Kubernetes API returns it (typed as
-`bot.core.raw.RawPod`, every absent key defaulted); the clock is an argument; every message and log line is redacted here, before anything can leave the process.
+`bot.core.raw.RawPod`, every absent key defaulted); the clock is an argument; every message
+and log line is redacted here, before anything can leave the process.
 """
 
 from __future__ import annotations
