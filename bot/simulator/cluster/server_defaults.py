@@ -68,7 +68,7 @@ def _child(node: dict[str, Any], key: str) -> dict[str, Any] | None:
 
 
 def _image_pull_policy(image: str) -> str:
-    """``Always`` for ``:latest`` or an untagged image, else ``IfNotPresent`` (SetDefaults_Container)."""
+    """``Always`` for ``:latest`` or an untagged image, else ``IfNotPresent``."""
     name = image.rsplit("/", 1)[-1]
     if "@" in name:
         return "IfNotPresent"
