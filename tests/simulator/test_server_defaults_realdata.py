@@ -4,7 +4,8 @@ For every real config/live pair of a built-in kind, git's manifest is defaulted 
 simulator and compared with what the real API server stored: each field the server added must
 be added with the same value (coverage), and nothing the server did not add may appear
 (no invented defaults). Fields that are not defaults but bookkeeping or a controller's later
-write are listed in `NOT_DEFAULTS` with who writes them. ``bench/sim_realdata.py`` prints the numbers.
+write are listed in `NOT_DEFAULTS` with who writes them.
+``bench/sim_realdata.py`` prints the numbers.
 """
 
 from __future__ import annotations
