@@ -238,3 +238,61 @@ def _union(into: dict[str, Any], tree: Mapping[str, Any]) -> None:
             into[token] = json.loads(json.dumps(sub))
         elif isinstance(sub, dict):
             _union(into[token], sub)
+
+
+# --- JSON values by path -----------------------------------------------------------------------
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Final[Any] = _Absent()
+
+
+def equal(a: Any, b: Any) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def at(obj: Any, path: Sequence[str | int]) -> Any:
+    node = obj
+    for key in path:
+        in_map = isinstance(node, dict) and isinstance(key, str) and key in node
+        in_list = isinstance(node, list) and isinstance(key, int) and key < len(node)
+        if not (in_map or in_list):
+            return ABSENT
+        node = node[key]
+    return node
+
+
+def put(obj: Any, path: Sequence[str | int], value: Any) -> None:
+    node = obj
+    for key in path[:-1]:
+        if isinstance(node, dict) and isinstance(key, str):
+            node = node.setdefault(key, {})
+        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+            node = node[key]
+        else:
+            return
+    last = path[-1]
+    if isinstance(node, dict) and isinstance(last, str):
+        node[last] = value
+    elif isinstance(node, list) and isinstance(last, int):
+        if last < len(node):
+            node[last] = value
+        else:
+            node.append(value)
+
+
+def tokens(pointer: str) -> list[str | int]:
+    raw = [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")]
+    return [int(t) if t.isdigit() else t for t in raw]
+
+
+def remove_pointer(obj: Any, pointer: str) -> None:
+    remove(obj, tokens(pointer))
+
+
+def set_pointer(obj: Any, pointer: str, value: Any) -> None:
+    put(obj, tokens(pointer), value)

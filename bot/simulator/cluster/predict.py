@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
@@ -100,7 +100,7 @@ def normalize(obj: RawObject, options: DiffOptions) -> RawObject:
     if options.ignore_status:
         out.pop("status", None)
     for pointer in options.ignore_pointers:
-        _remove_pointer(out, pointer)
+        fieldsets.remove_pointer(out, pointer)
     return out
 
 
@@ -128,7 +128,7 @@ def _legacy(config: RawObject, live: RawObject) -> DiffResult:
     if strategic:
         predicted = _defaulted(predicted, live)
         live = _defaulted(live, live)
-    return DiffResult(live, predicted, not _equal(predicted, live))
+    return DiffResult(live, predicted, not fieldsets.equal(predicted, live))
 
 
 def _merge(
@@ -140,7 +140,12 @@ def _merge(
         original = orig if isinstance(orig, dict) else {}
         for key, wanted in config.items():
             out[key] = _merge(
-                original.get(key), wanted, live.get(key, _ABSENT), (*path, key), strategic, kind
+                original.get(key),
+                wanted,
+                live.get(key, fieldsets.ABSENT),
+                (*path, key),
+                strategic,
+                kind,
             )
         for key in original:
             if key not in config:
@@ -155,8 +160,12 @@ def _merge(
             # JSON merge (and gitops-engine's StatefulSet workaround): live fields that
             # last-applied never had are set aside before comparing the atomic list.
             compared = _only_like(orig, live)
-        return live if _equal(compared, config) else config
-    if not strategic and isinstance(orig, dict | list) and _equal(_only_like(orig, live), config):
+        return live if fieldsets.equal(compared, config) else config
+    if (
+        not strategic
+        and isinstance(orig, dict | list)
+        and fieldsets.equal(_only_like(orig, live), config)
+    ):
         return live
     return config
 
@@ -197,14 +206,14 @@ def _only_like(orig: Any, live: Any) -> Any:
 
 def _structured(config: RawObject, live: RawObject) -> DiffResult:
     merged = apply(config, live)
-    if _equal(merged, live):
+    if fieldsets.equal(merged, live):
         return DiffResult(live, live, False)
     predicted = _without_last_applied(merged)
     normalized = _without_last_applied(live)
     if _builtin(config):
         predicted = _defaulted(predicted, live)
         normalized = _defaulted(normalized, live)
-    return DiffResult(normalized, predicted, not _equal(predicted, normalized))
+    return DiffResult(normalized, predicted, not fieldsets.equal(predicted, normalized))
 
 
 def apply(config: RawObject, live: RawObject, manager: str = SSA_MANAGER) -> RawObject:
@@ -232,7 +241,7 @@ def _overlay(config: Any, live: Any, path: tuple[str, ...]) -> Any:
     if isinstance(config, dict) and isinstance(live, dict):
         out = dict(live)
         for key, value in config.items():
-            out[key] = _overlay(value, live.get(key, _ABSENT), (*path, key))
+            out[key] = _overlay(value, live.get(key, fieldsets.ABSENT), (*path, key))
         return out
     if isinstance(config, list) and isinstance(live, list):
         key = fieldsets.merge_key(path, [*config, *live])
@@ -274,7 +283,7 @@ def dry_run(config: RawObject, live: RawObject, options: DiffOptions) -> RawObje
     )
     metadata["managedFields"] = entries
     for pointer, value in options.webhook_writes.items():
-        _set_pointer(result, pointer, value)  # admission runs after the field manager
+        fieldsets.set_pointer(result, pointer, value)  # admission runs after the field manager
     return result
 
 
@@ -310,7 +319,7 @@ def _server_side(
     predicted = normalize(predicted, options)
     for state in (predicted, live):
         state.get("metadata", {}).pop("managedFields", None)
-    return DiffResult(live, predicted, not _equal(predicted, live))
+    return DiffResult(live, predicted, not fieldsets.equal(predicted, live))
 
 
 def _revert_unowned(predicted: RawObject, live: RawObject) -> RawObject:
@@ -325,35 +334,23 @@ def _revert_unowned(predicted: RawObject, live: RawObject) -> RawObject:
     for path in list(fieldsets.leaves(predicted)):
         if path[:2] == ("metadata", "managedFields") or fieldsets.owns(owned, predicted, path):
             continue
-        before = _at(live, path)
-        if before is _ABSENT:
+        before = fieldsets.at(live, path)
+        if before is fieldsets.ABSENT:
             fieldsets.remove(out, path)
-        elif not _equal(before, _at(predicted, path)):
-            _put(out, path, before)
+        elif not fieldsets.equal(before, fieldsets.at(predicted, path)):
+            fieldsets.put(out, path, before)
     for path in fieldsets.leaves(live):
         if (
-            _at(out, path) is _ABSENT
+            fieldsets.at(out, path) is fieldsets.ABSENT
             and path[:2] != ("metadata", "managedFields")
             and not fieldsets.owns(owned, live, path)
             and not fieldsets.owns(applied_before, live, path)
         ):
-            _put(out, path, _at(live, path))
+            fieldsets.put(out, path, fieldsets.at(live, path))
     return out
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-class _Absent:
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-
-_ABSENT: Final[Any] = _Absent()
-
-
-def _equal(a: Any, b: Any) -> bool:
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def _group(obj: Mapping[str, Any]) -> str:
@@ -400,49 +397,3 @@ def _defaulted(obj: RawObject, live: RawObject) -> RawObject:
     namespace = str((live.get("metadata") or {}).get("namespace") or "default")
     out = server_defaults.with_defaults(obj, namespace=namespace)
     return out
-
-
-def _at(obj: Any, path: Sequence[str | int]) -> Any:
-    node = obj
-    for key in path:
-        in_map = isinstance(node, dict) and isinstance(key, str) and key in node
-        in_list = isinstance(node, list) and isinstance(key, int) and key < len(node)
-        if not (in_map or in_list):
-            return _ABSENT
-        node = node[key]
-    return node
-
-
-def _put(obj: Any, path: Sequence[str | int], value: Any) -> None:
-    node = obj
-    for key in path[:-1]:
-        if isinstance(node, dict) and isinstance(key, str):
-            node = node.setdefault(key, {})
-        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
-            node = node[key]
-        else:
-            return
-    last = path[-1]
-    if isinstance(node, dict) and isinstance(last, str):
-        node[last] = value
-    elif isinstance(node, list) and isinstance(last, int):
-        if last < len(node):
-            node[last] = value
-        else:
-            node.append(value)
-
-
-def _tokens(pointer: str) -> list[str | int]:
-    raw = [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")]
-    return [int(t) if t.isdigit() else t for t in raw]
-
-
-def _remove_pointer(obj: Any, pointer: str) -> None:
-    fieldsets.remove(obj, _tokens(pointer))
-
-
-def _set_pointer(obj: Any, pointer: str, value: Any) -> None:
-    _put(obj, _tokens(pointer), value)
-
-
-Differ = Callable[[RawObject | None, RawObject | None, DiffOptions], DiffResult]
