@@ -97,8 +97,10 @@ def children(node: Any, token: Token) -> Iterator[tuple[str | int, Any]]:
 
 def token_for(node: Any, key: str | int, tree: Mapping[str, Any]) -> Token | None:
     """The fieldsV1 token of ``node[key]`` among the tokens of ``tree`` (None when unowned)."""
-    if isinstance(node, dict):
+    if isinstance(node, dict) or node is None:
         return f"f:{key}"
+    if not isinstance(node, list) or not isinstance(key, int) or key >= len(node):
+        return None
     item = node[key]
     for token in tree:
         if token != "." and _matches(token, item, int(key)):
@@ -113,7 +115,8 @@ def owns(tree: Mapping[str, Any], obj: Any, path: Sequence[str | int]) -> bool:
         token = token_for(node, key, here)
         if token is None or token not in here:
             return False
-        here, node = here[token], node[key]
+        here = here[token]
+        node = node.get(key) if isinstance(node, dict) else node[key]
         if not here:
             return True  # a leaf: the manager owns this whole value, children included
     return bool(path)
@@ -252,6 +255,8 @@ ABSENT: Final[Any] = _Absent()
 
 
 def equal(a: Any, b: Any) -> bool:
+    if a is ABSENT or b is ABSENT:
+        return a is b
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 

@@ -373,13 +373,13 @@ def with_defaults(
     """A deep copy of ``obj`` as the API server would store it (existing values always win).
 
     ``namespace`` is where a namespaced manifest without ``metadata.namespace`` lands (the
-    namespace Argo CD applies it to); ``version`` is the server's (major, minor): defaults
-    that newer servers added are left out on older ones.
+    namespace Argo CD applies it to; ``""`` leaves it alone); ``version`` is the server's
+    (major, minor): defaults that newer servers added are left out on older ones.
     """
     out: dict[str, Any] = _deep_copy(obj)
     kind = str(out.get("kind", ""))
     metadata = out.setdefault("metadata", {})
-    if kind not in CLUSTER_SCOPED and group_of(out) != "apiextensions.k8s.io":
+    if namespace and kind not in CLUSTER_SCOPED and group_of(out) != "apiextensions.k8s.io":
         _set(metadata, "namespace", namespace)
     defaulter = _BY_KIND.get((group_of(out), kind))
     if defaulter is not None:
