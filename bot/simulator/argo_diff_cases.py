@@ -1,0 +1,223 @@
+"""A small cluster with one resource per way Argo CD's predicted live state differs from git.
+
+Issue #14 lists them; each is here once, built the way it happens on a real cluster and then
+`realize`d (real server defaults, field ownership, Argo CD's diff per mode):
+
+app: resource, how predicted live differs from git → ground-truth class
+
+* shop: Deployment shop-web; server defaults, the chart's ``app.kubernetes.io/instance:
+  shop-prod`` (Helm release, not the app name), pod-template ``checksum/config`` changed
+  → injected-fields (its Service and ConfigMap are Synced with server defaults only)
+* autoscaled: Deployment api; ``/spec/replicas`` written by ``kube-controller-manager`` for
+  the HPA → injected-fields
+* cert-webhooks: ValidatingWebhookConfiguration; ``caBundle`` injected by
+  ``cert-manager-cainjector`` over the chart's empty placeholder → injected-fields
+* monitoring-rbac (legacy diff): ClusterRole with ``aggregationRule``; ``rules`` filled by
+  ``clusterrole-aggregation-controller`` → injected-fields
+* payments (legacy diff): Deployment; image changed by a person (``kubectl-edit``)
+  → unexplained
+* tenant-a / tenant-b: one Namespace; live tracking-id names tenant-b → contested
+* legacy-import: ConfigMap created by ``kubectl``, no tracking-id live → unadopted
+* batch: PostSync hook Job kept by ``prune: false`` (not listed by managed-resources)
+  → hook-leftover
+* missing: Service in git, not in the cluster (``liveState: "null"``) → unexplained
+* extraneous: ConfigMap in the cluster, not in git (``targetState: "null"``) → zombie
+* broken: whole comparison failed (``"{}"`` states, ComparisonError) → unexplained
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from bot.core.model import RawObject
+from bot.simulator import manifests as m
+from bot.simulator import objects
+from bot.simulator.apps import AppBuilder
+from bot.simulator.builder import ScenarioBuilder
+from bot.simulator.cluster.realism import Realism, realize
+from bot.simulator.scenario import Scenario
+
+LEGACY_SYNC: Final = {"automated": {"selfHeal": True}, "syncOptions": ["CreateNamespace=true"]}
+KEEP_SYNC: Final = {
+    "automated": {"selfHeal": True, "prune": False},
+    "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"],
+}
+CA_BUNDLE: Final = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENDQVRhZ0F3SUJBZ0lRR3o="
+_AGE: Final = timedelta(days=40)
+
+
+def build(now: datetime) -> Scenario:
+    b = ScenarioBuilder(now, seed="argo-diff-cases", verify=False)
+    for ns in ("shop", "api", "payments", "tenants", "batch", "edge", "legacy"):
+        b.unmanaged(m.namespace(ns), age=_AGE * 3, manager="kubectl-create")
+    _shop(b)
+    _autoscaled(b, now)
+    _webhooks(b, now)
+    _aggregated_role(b, now)
+    _kubectl_edit(b, now)
+    _contested(b)
+    _unadopted(b)
+    _hook_missing_extraneous(b)
+    _broken(b)
+    realism = Realism(comparison_errors={"broken"})
+    return realize(b.build(), realism)
+
+
+def _web(name: str, ns: str, instance: str, **kwargs: Any) -> RawObject:
+    return m.deployment(
+        name,
+        ns,
+        [m.container(name, f"registry.example/{name}:1.4.2", ports=[("http", 8080)])],
+        labels=m.chart_labels(name, instance),
+        selector=m.selector_labels(name, instance),
+        **kwargs,
+    )
+
+
+def _shop(b: ScenarioBuilder) -> None:
+    app = b.app("shop", destination_namespace="shop")
+    labels = m.chart_labels("shop-web", "shop-prod")  # Helm release name, not the app name
+    app.synced(m.config_map("shop-web-config", "shop", {"MODE": "prod"}, labels=labels), age=_AGE)
+    selector = m.selector_labels("shop-web", "shop-prod")
+    service = m.service("shop-web", "shop", selector, [("http", 8080, "http")], labels=labels)
+    app.synced(service, age=_AGE)
+    web = _web("shop-web", "shop", "shop-prod", pod_annotations={"checksum/config": "9f2c1a"})
+    path = "/spec/template/metadata/annotations/checksum~1config"
+    app.drifted(web, {path: "41be07"}, "injected-fields", age=_AGE)
+
+
+def _autoscaled(b: ScenarioBuilder, now: datetime) -> None:
+    app = b.app("autoscaled", destination_namespace="api")
+    api = _web("api", "api", "autoscaled", replicas=2)
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": m.meta("api", "api"),
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"},
+            "minReplicas": 2,
+            "maxReplicas": 8,
+        },
+    }
+    app.synced(hpa, age=_AGE, status=None)
+    scaler = objects.managed_entry(
+        "kube-controller-manager",
+        "apps/v1",
+        now - timedelta(minutes=7),
+        objects.fields_at({"/spec/replicas": 5}),
+    )
+    app.drifted(api, {"/spec/replicas": 5}, "injected-fields", age=_AGE, extra_managers=[scaler])
+
+
+def _webhooks(b: ScenarioBuilder, now: datetime) -> None:
+    app = b.app("cert-webhooks", destination_namespace="edge")
+    hook = m.validating_webhook("edge-admission", "edge", "edge-admission")
+    hook["webhooks"][0]["clientConfig"]["caBundle"] = ""  # the chart's placeholder
+    injector = objects.managed_entry(
+        "cert-manager-cainjector",
+        "admissionregistration.k8s.io/v1",
+        now - timedelta(days=2),
+        {
+            "f:webhooks": {
+                'k:{"name":"validate.nginx.ingress.kubernetes.io"}': {
+                    ".": {},
+                    "f:clientConfig": {"f:caBundle": {}},
+                }
+            }
+        },
+    )
+    path = "/webhooks/0/clientConfig/caBundle"
+    app.drifted(hook, {path: CA_BUNDLE}, "injected-fields", age=_AGE, extra_managers=[injector])
+
+
+def _aggregated_role(b: ScenarioBuilder, now: datetime) -> None:
+    app = b.app("monitoring-rbac", destination_namespace=None, sync_policy=LEGACY_SYNC)
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": m.meta("monitoring-view"),
+        "aggregationRule": {
+            "clusterRoleSelectors": [
+                {"matchLabels": {"rbac.example/aggregate-to-monitoring": "true"}}
+            ]
+        },
+        "rules": [],
+    }
+    filled = [m.rule([""], ["pods", "services", "endpoints"], ["get", "list", "watch"])]
+    aggregator = objects.managed_entry(
+        "clusterrole-aggregation-controller",
+        "rbac.authorization.k8s.io/v1",
+        now - timedelta(hours=3),
+        {"f:rules": {}},
+    )
+    app.drifted(role, {"/rules": filled}, "injected-fields", age=_AGE, extra_managers=[aggregator])
+
+
+def _kubectl_edit(b: ScenarioBuilder, now: datetime) -> None:
+    app = b.app("payments", destination_namespace="payments", sync_policy=LEGACY_SYNC)
+    app.synced(m.config_map("payments-config", "payments", {"CURRENCY": "EUR"}), age=_AGE)
+    deployment = _web("payments", "payments", "payments")
+    path = "/spec/template/spec/containers/0/image"
+    editor = objects.managed_entry(
+        "kubectl-edit",
+        "apps/v1",
+        now - timedelta(hours=5),
+        {
+            "f:spec": {
+                "f:template": {
+                    "f:spec": {"f:containers": {'k:{"name":"payments"}': {"f:image": {}}}}
+                }
+            }
+        },
+    )
+    change = {path: "registry.example/payments:1.4.3-hotfix"}
+    app.drifted(deployment, change, "unexplained", age=_AGE, extra_managers=[editor])
+
+
+def _contested(b: ScenarioBuilder) -> None:
+    shared = m.namespace("tenant-shared", labels={"team": "tenants"})
+    winner = b.app("tenant-b", destination_namespace="tenants")
+    winner.synced(shared, age=_AGE, status=None)
+    loser = b.app("tenant-a", destination_namespace="tenants")
+    loser.claims(shared, ("/metadata/annotations/argocd.argoproj.io~1tracking-id",), "contested")
+    loser.condition(
+        "SharedResourceWarning",
+        "Namespace/tenant-shared is part of applications argocd/tenant-a and tenant-b",
+    )
+
+
+def _unadopted(b: ScenarioBuilder) -> None:
+    config = m.config_map("legacy-settings", "legacy", {"FEATURE_X": "on"})
+    b.unmanaged(config, age=_AGE * 2, manager="kubectl-client-side-apply")
+    app = b.app("legacy-import", destination_namespace="legacy")
+    app.claims(config, ("/metadata/annotations/argocd.argoproj.io~1tracking-id",), "unadopted")
+
+
+def _hook_missing_extraneous(b: ScenarioBuilder) -> None:
+    batch: AppBuilder = b.app("batch", destination_namespace="batch", sync_policy=KEEP_SYNC)
+    migrate = m.job(
+        "db-migrate",
+        "batch",
+        "registry.example/migrate:7",
+        ["migrate", "up"],
+        annotations={"argocd.argoproj.io/hook": "PostSync"},
+    )
+    batch.hook(migrate)
+    missing = b.app("missing", destination_namespace="edge")
+    service = m.service("edge-gateway", "edge", {"app": "edge-gateway"}, [("https", 443, 8443)])
+    missing.claims(service, (), "unexplained")
+    extraneous = b.app("extraneous", destination_namespace="edge", sync_policy=KEEP_SYNC)
+    extraneous.zombie(m.config_map("edge-old-routes", "edge", {"routes": "[]"}), safe=True)
+
+
+def _broken(b: ScenarioBuilder) -> None:
+    app = b.app("broken", destination_namespace="edge")
+    app.drifted(
+        _web("edge-proxy", "edge", "broken"), {"/spec/replicas": 3}, "unexplained", age=_AGE
+    )
+    app.condition(
+        "ComparisonError",
+        "Failed to compare desired state to live state: failed to calculate diff: error "
+        "calculating structured merge diff: .spec.template.spec.containers: duplicate entries",
+    )
