@@ -35,7 +35,7 @@ from bot.core.model import RawObject, ResourceKey
 from bot.simulator import pointers
 from bot.simulator.cluster import fieldsets, predict, server_defaults
 from bot.simulator.cluster.predict import DiffMode, DiffOptions
-from bot.simulator.scenario import Scenario
+from bot.simulator.scenario import Scenario, key_of
 
 CLIENT_SIDE_MANAGER: Final = "argocd-application-controller"
 COMPARE_OPTIONS: Final = "argocd.argoproj.io/compare-options"
@@ -126,31 +126,57 @@ def _state(obj: RawObject | None) -> str:
 # --- realize -------------------------------------------------------------------------------
 
 
+class _Cluster:
+    """Constant-time lookups over a scenario's live objects and targets while realizing."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._where: dict[ResourceKey, tuple[list[RawObject], int]] = {}
+        for pool in (scenario.objects, scenario.applications):
+            for index, obj in enumerate(pool):
+                self._where[key_of(obj)] = (pool, index)
+        self._targets = {
+            (app, key_of(obj)): obj for app, objs in scenario.targets.items() for obj in objs
+        }
+
+    def live(self, key: ResourceKey) -> RawObject | None:
+        found = self._where.get(key)
+        return found[0][found[1]] if found else None
+
+    def target(self, app: str, key: ResourceKey) -> RawObject | None:
+        return self._targets.get((app, key))
+
+    def replace(self, key: ResourceKey, obj: RawObject) -> None:
+        pool, index = self._where[key]
+        pool[index] = obj
+
+
 def realize(scenario: Scenario, realism: Realism | None = None) -> Scenario:
     """Give ``scenario`` real live objects and Argo CD's diff (in place; returns it)."""
     realism = realism or Realism()
+    cluster = _Cluster(scenario)
     done: set[ResourceKey] = set()
     for app in scenario.applications:
         name = str(app["metadata"]["name"])
         entries = _entries(app)
-        if _hidden_by_merge(scenario, app, entries, realism):
+        if _hidden_by_merge(cluster, app, entries, realism):
             realism.legacy_apps.add(name)
         legacy = options_for(realism, app, _ANY).mode is DiffMode.LEGACY
         for entry in entries:
             key = _key(entry)
-            live = scenario.find(key)
+            live = cluster.live(key)
             if live is None:
                 continue
-            target = scenario.target(name, key)
+            target = cluster.target(name, key)
             if key not in done and key.group != "argoproj.io":
                 live = _with_defaults(live)
                 done.add(key)
             if target is not None:
                 declared = _live_only(target, scenario.expected_paths.get((name, key), ()))
                 live = _applied(live, target, declared, legacy=legacy)
-            scenario.put_object(live)
+            cluster.replace(key, live)
     scenario.realism = realism
-    _verify(scenario, realism)
+    _verify(cluster, realism)
     return scenario
 
 
@@ -176,7 +202,7 @@ def _live_only(target: RawObject, declared: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _hidden_by_merge(
-    scenario: Scenario, app: RawObject, entries: list[dict[str, Any]], realism: Realism
+    cluster: _Cluster, app: RawObject, entries: list[dict[str, Any]], realism: Realism
 ) -> bool:
     """Whether a structured merge would hide a declared drift another manager also owns."""
     name = str(app["metadata"]["name"])
@@ -184,11 +210,12 @@ def _hidden_by_merge(
         return False
     for entry in entries:
         key = _key(entry)
-        live, target = scenario.find(key), scenario.target(name, key)
+        live, target = cluster.live(key), cluster.target(name, key)
         if live is None or target is None:
             continue
         others = fieldsets.others_tree(live, predict.SSA_MANAGER)
-        for pointer in _live_only(target, scenario.expected_paths.get((name, key), ())):
+        declared = cluster.scenario.expected_paths.get((name, key), ())
+        for pointer in _live_only(target, declared):
             if fieldsets.owns(others, live, _tokens(pointer)):
                 return True
     return False
@@ -259,15 +286,15 @@ def _tokens(pointer: str) -> list[str | int]:
     return [int(t) if t.isdigit() else t for t in pointers.split(pointer)]
 
 
-def _verify(scenario: Scenario, realism: Realism) -> None:
+def _verify(cluster: _Cluster, realism: Realism) -> None:
     problems = []
-    for app in scenario.applications:
+    for app in cluster.scenario.applications:
         name = str(app["metadata"]["name"])
         if name in realism.comparison_errors:
             continue
         for entry in _entries(app):
             key = _key(entry)
-            live, target = scenario.find(key), scenario.target(name, key)
+            live, target = cluster.live(key), cluster.target(name, key)
             if live is None or target is None:
                 continue
             result = predict.diff(target, live, options_for(realism, app, key))
