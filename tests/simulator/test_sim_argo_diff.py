@@ -110,7 +110,7 @@ def test_helm_instance_label_is_the_release_not_the_app(argo: httpx.Client) -> N
     assert metadata["labels"]["app.kubernetes.io/instance"] == "shop-prod"
     assert metadata["annotations"]["argocd.argoproj.io/tracking-id"].startswith("shop:")
     live, predicted = s["normalizedLiveState"], s["predictedLiveState"]
-    annotations = "/spec/template/metadata/annotations".split("/")[1:]
+    annotations = ["", "spec", "template", "metadata", "annotations"][1:]
     for state, value in ((live, "41be07"), (predicted, "9f2c1a")):
         node = state
         for part in annotations:
