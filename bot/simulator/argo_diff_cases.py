@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.core.model import RawObject
+from bot.simulator import crds
 from bot.simulator import manifests as m
 from bot.simulator import objects
 from bot.simulator.apps import AppBuilder
@@ -49,6 +50,7 @@ _AGE: Final = timedelta(days=40)
 
 def build(now: datetime) -> Scenario:
     b = ScenarioBuilder(now, seed="argo-diff-cases", verify=False)
+    b.unmanaged(crds.crd("applications.argoproj.io"), age=_AGE * 3)
     for ns in ("shop", "api", "payments", "tenants", "batch", "edge", "legacy"):
         b.unmanaged(m.namespace(ns), age=_AGE * 3, manager="kubectl-create")
     _shop(b)

@@ -185,7 +185,9 @@ def _stateful_set(obj: dict[str, Any], version: tuple[int, int]) -> None:
             )
     for claim in _items(spec, "volumeClaimTemplates"):
         metadata = claim.setdefault("metadata", {})
-        if isinstance(metadata, dict):
+        if isinstance(metadata, dict) and version < (1, 27):
+            # Old servers wrote a null timestamp into each claim template; the seed's real
+            # 1.32 cluster does not (git's ``creationTimestamp: null`` there was drift).
             _set(metadata, "creationTimestamp", None)
         _set(claim, "status", {"phase": "Pending"})
         if version >= (1, 18):
