@@ -31,9 +31,8 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.core.model import RawObject
-from bot.simulator import crds
+from bot.simulator import crds, objects
 from bot.simulator import manifests as m
-from bot.simulator import objects
 from bot.simulator.apps import AppBuilder
 from bot.simulator.builder import ScenarioBuilder
 from bot.simulator.cluster.realism import Realism, realize
