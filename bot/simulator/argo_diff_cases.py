@@ -50,19 +50,35 @@ _AGE: Final = timedelta(days=40)
 def build(now: datetime) -> Scenario:
     b = ScenarioBuilder(now, seed="argo-diff-cases", verify=False)
     b.unmanaged(crds.crd("applications.argoproj.io"), age=_AGE * 3)
+    broken = add_cases(b)
+    return realize(b.build(), Realism(comparison_errors=broken))
+
+
+def add_cases(b: ScenarioBuilder, suffix: str = "") -> set[str]:
+    """Add one copy of every case to ``b`` (names and namespaces end in ``suffix``).
+
+    Returns the apps whose comparison fails (for `Realism.comparison_errors`).
+    """
+    n = _Names(suffix)
     for ns in ("shop", "api", "payments", "tenants", "batch", "edge", "legacy"):
-        b.unmanaged(m.namespace(ns), age=_AGE * 3, manager="kubectl-create")
-    _shop(b)
-    _autoscaled(b, now)
-    _webhooks(b, now)
-    _aggregated_role(b, now)
-    _kubectl_edit(b, now)
-    _contested(b)
-    _unadopted(b)
-    _hook_missing_extraneous(b)
-    _broken(b)
-    realism = Realism(comparison_errors={"broken"})
-    return realize(b.build(), realism)
+        b.unmanaged(m.namespace(n(ns)), age=_AGE * 3, manager="kubectl-create")
+    _shop(b, n)
+    _autoscaled(b, n)
+    _webhooks(b, n)
+    _aggregated_role(b, n)
+    _kubectl_edit(b, n)
+    _contested(b, n)
+    _unadopted(b, n)
+    _hook_missing_extraneous(b, n)
+    return {_broken(b, n)}
+
+
+class _Names:
+    def __init__(self, suffix: str) -> None:
+        self.suffix = suffix
+
+    def __call__(self, name: str) -> str:
+        return f"{name}{self.suffix}"
 
 
 def _web(name: str, ns: str, instance: str, **kwargs: Any) -> RawObject:
@@ -76,25 +92,27 @@ def _web(name: str, ns: str, instance: str, **kwargs: Any) -> RawObject:
     )
 
 
-def _shop(b: ScenarioBuilder) -> None:
-    app = b.app("shop", destination_namespace="shop")
+def _shop(b: ScenarioBuilder, n: _Names) -> None:
+    ns = n("shop")
+    app = b.app(n("shop"), destination_namespace=ns)
     labels = m.chart_labels("shop-web", "shop-prod")  # Helm release name, not the app name
-    app.synced(m.config_map("shop-web-config", "shop", {"MODE": "prod"}, labels=labels), age=_AGE)
+    app.synced(m.config_map("shop-web-config", ns, {"MODE": "prod"}, labels=labels), age=_AGE)
     selector = m.selector_labels("shop-web", "shop-prod")
-    service = m.service("shop-web", "shop", selector, [("http", 8080, "http")], labels=labels)
+    service = m.service("shop-web", ns, selector, [("http", 8080, "http")], labels=labels)
     app.synced(service, age=_AGE)
-    web = _web("shop-web", "shop", "shop-prod", pod_annotations={"checksum/config": "9f2c1a"})
+    web = _web("shop-web", ns, "shop-prod", pod_annotations={"checksum/config": "9f2c1a"})
     path = "/spec/template/metadata/annotations/checksum~1config"
     app.drifted(web, {path: "41be07"}, "injected-fields", age=_AGE)
 
 
-def _autoscaled(b: ScenarioBuilder, now: datetime) -> None:
-    app = b.app("autoscaled", destination_namespace="api")
-    api = _web("api", "api", "autoscaled", replicas=2)
+def _autoscaled(b: ScenarioBuilder, n: _Names) -> None:
+    ns = n("api")
+    app = b.app(n("autoscaled"), destination_namespace=ns)
+    api = _web("api", ns, "autoscaled", replicas=2)
     hpa = {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": m.meta("api", "api"),
+        "metadata": m.meta("api", ns),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"},
             "minReplicas": 2,
@@ -105,20 +123,20 @@ def _autoscaled(b: ScenarioBuilder, now: datetime) -> None:
     scaler = objects.managed_entry(
         "kube-controller-manager",
         "apps/v1",
-        now - timedelta(minutes=7),
+        b.now - timedelta(minutes=7),
         objects.fields_at({"/spec/replicas": 5}),
     )
     app.drifted(api, {"/spec/replicas": 5}, "injected-fields", age=_AGE, extra_managers=[scaler])
 
 
-def _webhooks(b: ScenarioBuilder, now: datetime) -> None:
-    app = b.app("cert-webhooks", destination_namespace="edge")
-    hook = m.validating_webhook("edge-admission", "edge", "edge-admission")
+def _webhooks(b: ScenarioBuilder, n: _Names) -> None:
+    app = b.app(n("cert-webhooks"), destination_namespace=n("edge"))
+    hook = m.validating_webhook(n("edge-admission"), n("edge"), "edge-admission")
     hook["webhooks"][0]["clientConfig"]["caBundle"] = ""  # the chart's placeholder
     injector = objects.managed_entry(
         "cert-manager-cainjector",
         "admissionregistration.k8s.io/v1",
-        now - timedelta(days=2),
+        b.now - timedelta(days=2),
         {
             "f:webhooks": {
                 'k:{"name":"validate.nginx.ingress.kubernetes.io"}': {
@@ -132,12 +150,12 @@ def _webhooks(b: ScenarioBuilder, now: datetime) -> None:
     app.drifted(hook, {path: CA_BUNDLE}, "injected-fields", age=_AGE, extra_managers=[injector])
 
 
-def _aggregated_role(b: ScenarioBuilder, now: datetime) -> None:
-    app = b.app("monitoring-rbac", destination_namespace=None, sync_policy=LEGACY_SYNC)
+def _aggregated_role(b: ScenarioBuilder, n: _Names) -> None:
+    app = b.app(n("monitoring-rbac"), destination_namespace=None, sync_policy=LEGACY_SYNC)
     role = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",
-        "metadata": m.meta("monitoring-view"),
+        "metadata": m.meta(n("monitoring-view")),
         "aggregationRule": {
             "clusterRoleSelectors": [
                 {"matchLabels": {"rbac.example/aggregate-to-monitoring": "true"}}
@@ -149,21 +167,22 @@ def _aggregated_role(b: ScenarioBuilder, now: datetime) -> None:
     aggregator = objects.managed_entry(
         "clusterrole-aggregation-controller",
         "rbac.authorization.k8s.io/v1",
-        now - timedelta(hours=3),
+        b.now - timedelta(hours=3),
         {"f:rules": {}},
     )
     app.drifted(role, {"/rules": filled}, "injected-fields", age=_AGE, extra_managers=[aggregator])
 
 
-def _kubectl_edit(b: ScenarioBuilder, now: datetime) -> None:
-    app = b.app("payments", destination_namespace="payments", sync_policy=LEGACY_SYNC)
-    app.synced(m.config_map("payments-config", "payments", {"CURRENCY": "EUR"}), age=_AGE)
-    deployment = _web("payments", "payments", "payments")
+def _kubectl_edit(b: ScenarioBuilder, n: _Names) -> None:
+    ns = n("payments")
+    app = b.app(n("payments"), destination_namespace=ns, sync_policy=LEGACY_SYNC)
+    app.synced(m.config_map("payments-config", ns, {"CURRENCY": "EUR"}), age=_AGE)
+    deployment = _web("payments", ns, app.name)
     path = "/spec/template/spec/containers/0/image"
     editor = objects.managed_entry(
         "kubectl-edit",
         "apps/v1",
-        now - timedelta(hours=5),
+        b.now - timedelta(hours=5),
         {
             "f:spec": {
                 "f:template": {
@@ -176,49 +195,51 @@ def _kubectl_edit(b: ScenarioBuilder, now: datetime) -> None:
     app.drifted(deployment, change, "unexplained", age=_AGE, extra_managers=[editor])
 
 
-def _contested(b: ScenarioBuilder) -> None:
-    shared = m.namespace("tenant-shared", labels={"team": "tenants"})
-    winner = b.app("tenant-b", destination_namespace="tenants")
+def _contested(b: ScenarioBuilder, n: _Names) -> None:
+    shared = m.namespace(n("tenant-shared"), labels={"team": "tenants"})
+    winner = b.app(n("tenant-b"), destination_namespace=n("tenants"))
     winner.synced(shared, age=_AGE, status=None)
-    loser = b.app("tenant-a", destination_namespace="tenants")
+    loser = b.app(n("tenant-a"), destination_namespace=n("tenants"))
     loser.claims(shared, ("/metadata/annotations/argocd.argoproj.io~1tracking-id",), "contested")
     loser.condition(
         "SharedResourceWarning",
-        "Namespace/tenant-shared is part of applications argocd/tenant-a and tenant-b",
+        f"Namespace/{n('tenant-shared')} is part of applications argocd/{loser.name} and "
+        f"{winner.name}",
     )
 
 
-def _unadopted(b: ScenarioBuilder) -> None:
-    config = m.config_map("legacy-settings", "legacy", {"FEATURE_X": "on"})
+def _unadopted(b: ScenarioBuilder, n: _Names) -> None:
+    config = m.config_map("legacy-settings", n("legacy"), {"FEATURE_X": "on"})
     b.unmanaged(config, age=_AGE * 2, manager="kubectl-client-side-apply")
-    app = b.app("legacy-import", destination_namespace="legacy")
+    app = b.app(n("legacy-import"), destination_namespace=n("legacy"))
     app.claims(config, ("/metadata/annotations/argocd.argoproj.io~1tracking-id",), "unadopted")
 
 
-def _hook_missing_extraneous(b: ScenarioBuilder) -> None:
-    batch: AppBuilder = b.app("batch", destination_namespace="batch", sync_policy=KEEP_SYNC)
+def _hook_missing_extraneous(b: ScenarioBuilder, n: _Names) -> None:
+    batch: AppBuilder = b.app(n("batch"), destination_namespace=n("batch"), sync_policy=KEEP_SYNC)
     migrate = m.job(
         "db-migrate",
-        "batch",
+        n("batch"),
         "registry.example/migrate:7",
         ["migrate", "up"],
         annotations={"argocd.argoproj.io/hook": "PostSync"},
     )
     batch.hook(migrate)
-    missing = b.app("missing", destination_namespace="edge")
-    service = m.service("edge-gateway", "edge", {"app": "edge-gateway"}, [("https", 443, 8443)])
+    edge = n("edge")
+    missing = b.app(n("missing"), destination_namespace=edge)
+    service = m.service("edge-gateway", edge, {"app": "edge-gateway"}, [("https", 443, 8443)])
     missing.claims(service, (), "unexplained")
-    extraneous = b.app("extraneous", destination_namespace="edge", sync_policy=KEEP_SYNC)
-    extraneous.zombie(m.config_map("edge-old-routes", "edge", {"routes": "[]"}), safe=True)
+    extraneous = b.app(n("extraneous"), destination_namespace=edge, sync_policy=KEEP_SYNC)
+    extraneous.zombie(m.config_map("edge-old-routes", edge, {"routes": "[]"}), safe=True)
 
 
-def _broken(b: ScenarioBuilder) -> None:
-    app = b.app("broken", destination_namespace="edge")
-    app.drifted(
-        _web("edge-proxy", "edge", "broken"), {"/spec/replicas": 3}, "unexplained", age=_AGE
-    )
+def _broken(b: ScenarioBuilder, n: _Names) -> str:
+    app = b.app(n("broken"), destination_namespace=n("edge"))
+    proxy = _web("edge-proxy", n("edge"), app.name)
+    app.drifted(proxy, {"/spec/replicas": 3}, "unexplained", age=_AGE)
     app.condition(
         "ComparisonError",
         "Failed to compare desired state to live state: failed to calculate diff: error "
         "calculating structured merge diff: .spec.template.spec.containers: duplicate entries",
     )
+    return app.name

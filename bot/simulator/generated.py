@@ -22,7 +22,9 @@ from bot.core.model import TRACKING_ID_ANNOTATION, RawObject
 from bot.simulator import crds, objects
 from bot.simulator import manifests as m
 from bot.simulator.apps import AppBuilder
+from bot.simulator.argo_diff_cases import add_cases
 from bot.simulator.builder import ScenarioBuilder
+from bot.simulator.cluster.realism import Realism, realize
 from bot.simulator.pointers import DELETE, join
 from bot.simulator.scenario import Scenario
 from bot.simulator.workloads import crash_loop, running
@@ -73,8 +75,14 @@ def generated(
     now: datetime,
     seed: int = 0,
     resources_per_app: int = 5,
+    *,
+    argo_diff: bool = False,
 ) -> Scenario:
     """A cluster of ``apps`` Applications, ``drifting`` of them OutOfSync across all classes.
+
+    ``argo_diff`` realizes it (`bot.simulator.cluster.realism`) and adds one copy of the
+    `argo_diff_cases` apps per 40 drifting apps (HPA replicas, caBundle, aggregated roles, a
+    person's edit, Helm instance labels, missing, ComparisonError...).
 
     Raises:
         ValueError: counts out of range (``0 <= drifting <= apps``, ``apps >= 1``,
@@ -87,10 +95,12 @@ def generated(
         )
         raise ValueError(msg)
     with objects.gc_paused():
-        return _generate(apps, drifting, now, seed, resources_per_app)
+        return _generate(apps, drifting, now, seed, resources_per_app, argo_diff)
 
 
-def _generate(apps: int, drifting: int, now: datetime, seed: int, per_app: int) -> Scenario:
+def _generate(
+    apps: int, drifting: int, now: datetime, seed: int, per_app: int, argo_diff: bool
+) -> Scenario:
     rng = random.Random(seed)
     b = ScenarioBuilder(now, seed=f"generated-{seed}", verify=False, share=True)
     b.unmanaged(crds.crd("externalsecrets.external-secrets.io"), age=_AGE * 3)
@@ -108,7 +118,12 @@ def _generate(apps: int, drifting: int, now: datetime, seed: int, per_app: int) 
     unhealthy = rng.sample(range(apps), min(apps, 2 * max(1, apps // 1000)))
     for position, index in enumerate(unhealthy):
         (_stuck if position % 2 == 0 else _young)(cluster, index)
-    return b.build()
+    if not argo_diff:
+        return b.build()
+    broken: set[str] = set()
+    for copy in range(max(1, drifting // 40)):
+        broken |= add_cases(b, f"-{copy}")
+    return realize(b.build(), Realism(comparison_errors=broken))
 
 
 def _app(b: ScenarioBuilder, index: int, width: int) -> AppBuilder:

@@ -255,3 +255,19 @@ def test_realized_generated_fleet_keeps_its_ground_truth() -> None:
     assert realism is not None
     classes = {plain.expected[k] for k in realism.paths}
     assert len(classes) >= 5
+
+
+def test_argo_diff_fleet_mixes_in_every_case_with_its_class() -> None:
+    fleet = scenarios.generated(200, 80, NOW, seed=3, argo_diff=True)
+    plain = scenarios.generated(200, 80, NOW, seed=3)
+    assert fleet.realism is not None
+    assert fleet.realism.comparison_errors == {"broken-0", "broken-1"}
+    added = {k: v for k, v in fleet.expected.items() if k not in plain.expected}
+    assert {plain_k: v for plain_k, v in fleet.expected.items() if plain_k in plain.expected} == (
+        plain.expected
+    )
+    cases = scenarios.argo_diff_cases(NOW).expected
+    for copy in ("-0", "-1"):
+        assert sorted(v for (app, _), v in added.items() if app.endswith(copy)) == sorted(
+            cases.values()
+        )
