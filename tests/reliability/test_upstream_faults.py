@@ -22,8 +22,7 @@ from bot.core.digest import build_digest
 from bot.core.model import DriftClass, RawObject, ResourceKey, ScanReport
 from bot.delivery import digest_render
 from bot.errors import UpstreamError, UpstreamUnavailableError
-from bot.simulator import Fault, Simulator, scenarios
-from bot.simulator.scenario import Scenario
+from bot.simulator import Fault, Scenario, Simulator, scenarios
 from tests.reliability.support import NOW, make_service
 
 MANAGED = "/managed-resources$"

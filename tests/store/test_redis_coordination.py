@@ -226,6 +226,13 @@ def test_an_unreadable_user_group_cache_is_a_miss(
     assert "user-group cache of S1" in caplog.text
 
 
-def test_ping_succeeds_when_redis_answers(store: RedisStore) -> None:
-    """A reachable Redis passes the readiness check without raising."""
+def test_ping_succeeds_when_redis_answers(store: RedisStore, raw: redis.Redis) -> None:
+    """A reachable Redis passes the readiness check without raising, and was really asked."""
+
+    def pings() -> int:
+        stats = raw.info("commandstats").get("cmdstat_ping", {"calls": 0})
+        return int(stats["calls"])
+
+    before = pings()
     store.ping()
+    assert pings() > before  # (a fresh connection may add redis-py's own health-check PING)

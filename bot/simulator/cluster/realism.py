@@ -32,10 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from bot.core.model import RawObject, ResourceKey
-from bot.simulator import pointers
-from bot.simulator.cluster import fieldsets, predict, server_defaults
+from bot.simulator.cluster import fieldsets, pointers, predict, server_defaults
 from bot.simulator.cluster.predict import DiffMode, DiffOptions
-from bot.simulator.scenario import Scenario, key_of
+from bot.simulator.scenarios.scenario import Scenario, key_of
 
 CLIENT_SIDE_MANAGER: Final = "argocd-application-controller"
 COMPARE_OPTIONS: Final = "argocd.argoproj.io/compare-options"

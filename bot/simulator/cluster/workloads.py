@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.core.model import RawObject
-from bot.simulator.objects import Ids, ts
+from bot.simulator.cluster.objects import Ids, ts
 
 State = Literal["running", "crashloop", "creating", "completed"]
 

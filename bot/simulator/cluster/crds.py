@@ -14,7 +14,7 @@ from typing import Any, Final
 import yaml
 
 from bot.core.model import RawObject
-from bot.simulator.pointers import clone
+from bot.simulator.cluster.pointers import clone
 
 _FILES: Final = (
     "eso-v2.8.0-externalsecrets-crd.yaml",

@@ -9,12 +9,12 @@ from datetime import timedelta
 from typing import Any, Final
 
 from bot.core.model import RawObject
-from bot.simulator import crds
-from bot.simulator import manifests as m
-from bot.simulator.apps import AppBuilder
-from bot.simulator.builder import ScenarioBuilder
-from bot.simulator.seed_common import DOMAIN, chart_workload
-from bot.simulator.seed_platform import bootstrapped
+from bot.simulator.cluster import crds
+from bot.simulator.cluster import manifests as m
+from bot.simulator.scenarios.apps import AppBuilder
+from bot.simulator.scenarios.builder import ScenarioBuilder
+from bot.simulator.scenarios.seed_common import DOMAIN, chart_workload
+from bot.simulator.scenarios.seed_platform import bootstrapped
 
 _DAY: Final = timedelta(days=1)
 _TEKTON_RELEASE: Final = "v1.15.0"

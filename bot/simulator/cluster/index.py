@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from bot.core.model import RawObject, ResourceKey
-from bot.simulator import kinds as k
-from bot.simulator.kinds import KindInfo
-from bot.simulator.responses import dumps
-from bot.simulator.scenario import Scenario, key_of
+from bot.simulator.cluster import kinds as k
+from bot.simulator.cluster.kinds import KindInfo
+from bot.simulator.http.responses import dumps
+from bot.simulator.scenarios.scenario import Scenario, key_of
 
 T = TypeVar("T")
 

@@ -31,12 +31,12 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.core.model import RawObject
-from bot.simulator import crds, objects
-from bot.simulator import manifests as m
-from bot.simulator.apps import AppBuilder
-from bot.simulator.builder import ScenarioBuilder
+from bot.simulator.cluster import crds, objects
+from bot.simulator.cluster import manifests as m
 from bot.simulator.cluster.realism import Realism, realize
-from bot.simulator.scenario import Scenario
+from bot.simulator.scenarios.apps import AppBuilder
+from bot.simulator.scenarios.builder import ScenarioBuilder
+from bot.simulator.scenarios.scenario import Scenario
 
 LEGACY_SYNC: Final = {"automated": {"selfHeal": True}, "syncOptions": ["CreateNamespace=true"]}
 KEEP_SYNC: Final = {

@@ -11,14 +11,14 @@ from datetime import timedelta
 from typing import Any, Final
 
 from bot.core.model import RawObject
-from bot.simulator import crds, objects
-from bot.simulator import manifests as m
-from bot.simulator.apps import AppBuilder
-from bot.simulator.builder import ScenarioBuilder
-from bot.simulator.objects import ts
-from bot.simulator.pointers import DELETE, join
-from bot.simulator.seed_common import DOMAIN, chart_workload
-from bot.simulator.workloads import crash_loop, running
+from bot.simulator.cluster import crds, objects
+from bot.simulator.cluster import manifests as m
+from bot.simulator.cluster.objects import ts
+from bot.simulator.cluster.pointers import DELETE, join
+from bot.simulator.cluster.workloads import crash_loop, running
+from bot.simulator.scenarios.apps import AppBuilder
+from bot.simulator.scenarios.builder import ScenarioBuilder
+from bot.simulator.scenarios.seed_common import DOMAIN, chart_workload
 
 _DAY: Final = timedelta(days=1)
 _ROLLOUTS_IMAGE: Final = "quay.io/argoproj/argo-rollouts:v1.8.4"

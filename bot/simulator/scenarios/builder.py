@@ -15,30 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.core.model import RawObject, ResourceKey
-from bot.simulator import objects, pointers, statuses, workloads
-from bot.simulator.apps import AppBuilder
-from bot.simulator.objects import ts
-from bot.simulator.scenario import Scenario, key_of
-from bot.simulator.workloads import PodPlan, Run
+from bot.simulator.cluster import objects, pointers, statuses, workloads
+from bot.simulator.cluster.objects import ts
+from bot.simulator.cluster.workloads import PodPlan, Run
+from bot.simulator.scenarios.apps import AppBuilder
+from bot.simulator.scenarios.scenario import Scenario, key_of
 
 _NODES: Final = ("talos-w1", "talos-w2", "talos-w3")
-
-STATUS_MANAGERS: Final = {
-    "Deployment": "kube-controller-manager",
-    "ReplicaSet": "kube-controller-manager",
-    "StatefulSet": "kube-controller-manager",
-    "Job": "kube-controller-manager",
-    "PodDisruptionBudget": "kube-controller-manager",
-    "Pod": "kubelet",
-    "ExternalSecret": "external-secrets",
-    "CustomResourceDefinition": "kube-apiserver",
-    "Ingress": "traefik",
-    "PipelineRun": "tekton-pipelines-controller",
-    "EventListener": "tekton-triggers-controller",
-    "PersonaPack": "sympozium-controller",
-    "ClusterPolicy": "gpu-operator",
-}
-"""Who writes ``status`` of each kind (a managedFields entry on the status subresource)."""
 
 
 class ScenarioError(ValueError):
@@ -205,7 +188,7 @@ class ScenarioBuilder:
         """Write ``status`` as its controller would (with its managedFields entry)."""
         obj["status"] = status
         kind = str(obj["kind"])
-        owner = STATUS_MANAGERS.get(kind)
+        owner = statuses.STATUS_MANAGERS.get(kind)
         if owner:
             fields = self._status_fields.get(kind) if self._share else None
             if fields is None:

@@ -17,12 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from bot.core.model import ResourceKey
-from bot.simulator import podlogs, responses
-from bot.simulator.index import ClusterIndex, Stored
-from bot.simulator.kinds import KindInfo, preferred_versions
-from bot.simulator.objects import ts_nano
-from bot.simulator.responses import Response, dumps, kube_status
-from bot.simulator.selectors import SelectorError, field_selector, label_selector
+from bot.simulator.cluster import podlogs
+from bot.simulator.cluster.index import ClusterIndex, Stored
+from bot.simulator.cluster.kinds import KindInfo, preferred_versions
+from bot.simulator.cluster.objects import ts_nano
+from bot.simulator.http import responses
+from bot.simulator.http.responses import Response, dumps, kube_status
+from bot.simulator.http.selectors import SelectorError, field_selector, label_selector
 
 Query = Mapping[str, Sequence[str]]
 

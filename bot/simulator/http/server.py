@@ -25,14 +25,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from bot.simulator import responses
-from bot.simulator.argocd_api import ArgoApi
-from bot.simulator.faults import Fault, FaultBook
-from bot.simulator.index import ClusterIndex
-from bot.simulator.kube_api import ContinueTokens, KubeApi
-from bot.simulator.objects import gc_paused
-from bot.simulator.responses import Response
-from bot.simulator.scenario import Scenario
+from bot.simulator.cluster.index import ClusterIndex
+from bot.simulator.cluster.objects import gc_paused
+from bot.simulator.http import responses
+from bot.simulator.http.argocd_api import ArgoApi
+from bot.simulator.http.faults import Fault, FaultBook
+from bot.simulator.http.kube_api import ContinueTokens, KubeApi
+from bot.simulator.http.responses import Response
+from bot.simulator.scenarios.scenario import Scenario
 
 _APIS: Final = ("kube", "argocd")
 _STATUS_CODES: Final = frozenset(code.value for code in HTTPStatus)

@@ -12,11 +12,28 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.core.model import RawObject
-from bot.simulator import workloads
-from bot.simulator.objects import ts
+from bot.simulator.cluster import workloads
+from bot.simulator.cluster.objects import ts
 
 StatusFn = Callable[[RawObject, datetime, datetime], dict[str, Any] | None]
 """(object, created, now) → status, or None for kinds without one."""
+
+STATUS_MANAGERS: Final = {
+    "Deployment": "kube-controller-manager",
+    "ReplicaSet": "kube-controller-manager",
+    "StatefulSet": "kube-controller-manager",
+    "Job": "kube-controller-manager",
+    "PodDisruptionBudget": "kube-controller-manager",
+    "Pod": "kubelet",
+    "ExternalSecret": "external-secrets",
+    "CustomResourceDefinition": "kube-apiserver",
+    "Ingress": "traefik",
+    "PipelineRun": "tekton-pipelines-controller",
+    "EventListener": "tekton-triggers-controller",
+    "PersonaPack": "sympozium-controller",
+    "ClusterPolicy": "gpu-operator",
+}
+"""Who writes ``status`` of each kind (a managedFields entry on the status subresource)."""
 
 
 def _namespace(obj: RawObject, created: datetime, now: datetime) -> dict[str, Any]:

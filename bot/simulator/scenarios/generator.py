@@ -19,15 +19,15 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.core.model import TRACKING_ID_ANNOTATION, RawObject
-from bot.simulator import crds, objects
-from bot.simulator import manifests as m
-from bot.simulator.apps import AppBuilder
-from bot.simulator.argo_diff_cases import add_cases
-from bot.simulator.builder import ScenarioBuilder
+from bot.simulator.cluster import crds, objects
+from bot.simulator.cluster import manifests as m
+from bot.simulator.cluster.pointers import DELETE, join
 from bot.simulator.cluster.realism import Realism, realize
-from bot.simulator.pointers import DELETE, join
-from bot.simulator.scenario import Scenario
-from bot.simulator.workloads import crash_loop, running
+from bot.simulator.cluster.workloads import crash_loop, running
+from bot.simulator.scenarios.apps import AppBuilder
+from bot.simulator.scenarios.argo_diff_cases import add_cases
+from bot.simulator.scenarios.builder import ScenarioBuilder
+from bot.simulator.scenarios.scenario import Scenario
 
 CLASSES: Final = (
     "schema-defaults",

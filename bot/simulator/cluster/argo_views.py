@@ -14,11 +14,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from bot.core.model import RawObject, ResourceKey
-from bot.simulator import argo_health, pointers
+from bot.simulator.cluster import argo_health, pointers
+from bot.simulator.cluster.index import ClusterIndex
 from bot.simulator.cluster.realism import item_states
-from bot.simulator.index import ClusterIndex
-from bot.simulator.responses import dumps, dumps_str
-from bot.simulator.scenario import key_of
+from bot.simulator.http.responses import dumps, dumps_str
+from bot.simulator.scenarios.scenario import key_of
 
 _FILTERS = ("namespace", "name", "version", "group", "kind")
 

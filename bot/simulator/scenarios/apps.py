@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from bot.core.model import RawObject, ResourceKey
-from bot.simulator import objects, pointers
-from bot.simulator.objects import ts
-from bot.simulator.scenario import key_of
+from bot.simulator.cluster import objects, pointers
+from bot.simulator.cluster.objects import ts
+from bot.simulator.scenarios.scenario import key_of
 
 if TYPE_CHECKING:
-    from bot.simulator.builder import ScenarioBuilder
+    from bot.simulator.scenarios.builder import ScenarioBuilder
 
 APPLICATION_API: Final = "argoproj.io/v1alpha1"
 FINALIZER: Final = "resources-finalizer.argocd.argoproj.io"

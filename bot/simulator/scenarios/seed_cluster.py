@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
-from bot.simulator import crds, seed_platform, seed_tekton, seed_workloads
-from bot.simulator import manifests as m
-from bot.simulator.apps import AppBuilder
-from bot.simulator.builder import ScenarioBuilder
-from bot.simulator.scenario import Scenario
-from bot.simulator.seed_common import chart_workload, namespaces
+from bot.simulator.cluster import crds
+from bot.simulator.cluster import manifests as m
+from bot.simulator.scenarios import seed_platform, seed_tekton, seed_workloads
+from bot.simulator.scenarios.apps import AppBuilder
+from bot.simulator.scenarios.builder import ScenarioBuilder
+from bot.simulator.scenarios.scenario import Scenario
+from bot.simulator.scenarios.seed_common import chart_workload, namespaces
 
 _PHANTOM_CHILDREN: Final = (
     "gpu-operator",

@@ -16,11 +16,12 @@ from typing import Any, Final
 from urllib.parse import unquote
 
 from bot.core.model import RawObject
-from bot.simulator import argo_views, podlogs, responses
-from bot.simulator.index import ClusterIndex
-from bot.simulator.objects import ts, ts_nano
-from bot.simulator.responses import Response, argo_error, argo_stream_error, dumps
-from bot.simulator.selectors import SelectorError, label_selector
+from bot.simulator.cluster import argo_views, podlogs
+from bot.simulator.cluster.index import ClusterIndex
+from bot.simulator.cluster.objects import ts, ts_nano
+from bot.simulator.http import responses
+from bot.simulator.http.responses import Response, argo_error, argo_stream_error, dumps
+from bot.simulator.http.selectors import SelectorError, label_selector
 
 Query = Mapping[str, Sequence[str]]
 

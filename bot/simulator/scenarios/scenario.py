@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.core.model import RawObject, ResourceKey
-from bot.simulator import pointers
-from bot.simulator.pointers import DELETE
+from bot.simulator.cluster import pointers
+from bot.simulator.cluster.pointers import DELETE
 
 if TYPE_CHECKING:
     from bot.simulator.cluster.realism import Realism

@@ -16,11 +16,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from bot.simulator import argo_diff_cases as _cases
 from bot.simulator.cluster.realism import Realism, realize
-from bot.simulator.generated import CLASSES, SECOND_NAMESPACE, generated
-from bot.simulator.scenario import Scenario
-from bot.simulator.seed import build_seed
+from bot.simulator.scenarios import argo_diff_cases as _cases
+from bot.simulator.scenarios.generator import CLASSES, SECOND_NAMESPACE, generated
+from bot.simulator.scenarios.scenario import Scenario
+from bot.simulator.scenarios.seed_cluster import build_seed
 
 __all__ = [
     "ARGO_DIFF",

@@ -12,10 +12,10 @@ from datetime import timedelta
 from typing import Final
 
 from bot.core.model import RawObject
-from bot.simulator import manifests as m
-from bot.simulator.apps import AppBuilder
-from bot.simulator.builder import ScenarioBuilder
-from bot.simulator.workloads import Run, running
+from bot.simulator.cluster import manifests as m
+from bot.simulator.cluster.workloads import Run, running
+from bot.simulator.scenarios.apps import AppBuilder
+from bot.simulator.scenarios.builder import ScenarioBuilder
 
 DOMAIN: Final = "homelab.example"
 
