@@ -257,7 +257,9 @@ ABSENT: Final[Any] = _Absent()
 def equal(a: Any, b: Any) -> bool:
     if a is ABSENT or b is ABSENT:
         return a is b
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    # Plain equality is JSON equality for decoded JSON, except that Python equates True with 1;
+    # no field here is a bool on one side and a number on the other.
+    return bool(a == b)
 
 
 def at(obj: Any, path: Sequence[str | int]) -> Any:

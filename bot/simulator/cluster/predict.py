@@ -255,7 +255,7 @@ def _overlay(config: Any, live: Any, path: tuple[str, ...]) -> Any:
             ]
             present = {fieldsets.key_of(item, key) for item in live}
             return items + [item for item in config if fieldsets.key_of(item, key) not in present]
-    return json.loads(json.dumps(config))
+    return config  # `apply` copies the merged result once
 
 
 # --- server-side diff (dry-run apply) --------------------------------------------------------
@@ -385,15 +385,20 @@ def _without_namespace(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _without_last_applied(obj: RawObject) -> RawObject:
-    out: dict[str, Any] = json.loads(json.dumps(obj))
-    annotations = (out.get("metadata") or {}).get("annotations")
-    if isinstance(annotations, dict):
-        annotations.pop(LAST_APPLIED, None)
-    return out
+    """A copy without the annotation (only the maps on the way are copied)."""
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict):
+        return obj
+    annotations = metadata.get("annotations")
+    if not isinstance(annotations, dict) or LAST_APPLIED not in annotations:
+        return obj
+    kept = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+    return {**obj, "metadata": {**metadata, "annotations": kept}}
 
 
 def _defaulted(obj: RawObject, live: RawObject) -> RawObject:
     """Scheme defaults on ``obj``; Service addresses come from live (the scheme allocates none)."""
     namespace = str((live.get("metadata") or {}).get("namespace") or "default")
-    out = server_defaults.with_defaults(obj, namespace=namespace)
-    return out
+    # `diff` normalized private copies of both sides, so defaulting in place touches nothing
+    # the caller holds (defaults never overwrite, so a subtree both sides share is fine too).
+    return server_defaults.with_defaults(obj, namespace=namespace, in_place=True)

@@ -167,13 +167,15 @@ def realize(scenario: Scenario, realism: Realism | None = None) -> Scenario:
             if live is None:
                 continue
             target = cluster.target(name, key)
-            if key not in done and key.group != "argoproj.io":
-                live = _with_defaults(live)
+            if key not in done:
+                # One private copy per object (live objects may share subtrees with targets);
+                # later steps change that copy in place.
+                live = _with_defaults(live) if key.group != "argoproj.io" else _copy(live)
                 done.add(key)
+                cluster.replace(key, live)
             if target is not None:
                 declared = _live_only(target, scenario.expected_paths.get((name, key), ()))
-                live = _applied(live, target, declared, legacy=legacy)
-            cluster.replace(key, live)
+                _applied(live, target, declared, legacy=legacy)
     scenario.realism = realism
     _verify(cluster, realism)
     return scenario
@@ -225,17 +227,19 @@ def _with_defaults(live: RawObject) -> RawObject:
     return server_defaults.with_defaults(live, namespace="")
 
 
-def _applied(
-    live: RawObject, target: RawObject, declared: tuple[str, ...], *, legacy: bool
-) -> RawObject:
-    """``live`` with the trace Argo CD's last apply of git (plus ``declared``) left on it."""
-    out: dict[str, Any] = json.loads(json.dumps(live))
+def _copy(obj: RawObject) -> RawObject:
+    out: RawObject = json.loads(json.dumps(obj))
+    return out
+
+
+def _applied(out: RawObject, target: RawObject, declared: tuple[str, ...], *, legacy: bool) -> None:
+    """Leave on ``out`` (in place) the trace of Argo CD's last apply of git plus ``declared``."""
     metadata = out.setdefault("metadata", {})
     entries = list(metadata.get("managedFields") or [])
     if legacy:
         applied = json.loads(json.dumps(target))
         for pointer in declared:  # git set these when it was last applied
-            fieldsets.set_pointer(applied, pointer, pointers.resolve(live, pointer))
+            fieldsets.set_pointer(applied, pointer, pointers.resolve(out, pointer))
         text = json.dumps(applied, sort_keys=True, separators=(",", ":"))
         metadata.setdefault("annotations", {})[predict.LAST_APPLIED] = text
         for entry in entries:
@@ -250,7 +254,6 @@ def _applied(
                     _own(tree, out, _tokens(pointer))
                 entry["fieldsV1"] = tree
     metadata["managedFields"] = entries
-    return out
 
 
 def _with_last_applied(tree: Mapping[str, Any]) -> dict[str, Any]:

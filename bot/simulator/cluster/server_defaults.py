@@ -370,15 +370,20 @@ def group_of(obj: RawObject) -> str:
 
 
 def with_defaults(
-    obj: RawObject, *, namespace: str = "default", version: tuple[int, int] = KUBE_VERSION
+    obj: RawObject,
+    *,
+    namespace: str = "default",
+    version: tuple[int, int] = KUBE_VERSION,
+    in_place: bool = False,
 ) -> RawObject:
     """A deep copy of ``obj`` as the API server would store it (existing values always win).
 
     ``namespace`` is where a namespaced manifest without ``metadata.namespace`` lands (the
     namespace Argo CD applies it to; ``""`` leaves it alone); ``version`` is the server's
     (major, minor): defaults that newer servers added are left out on older ones.
+    ``in_place`` fills ``obj`` itself (for a caller that already owns a private copy).
     """
-    out: dict[str, Any] = _deep_copy(obj)
+    out: dict[str, Any] = obj if in_place else _deep_copy(obj)
     kind = str(out.get("kind", ""))
     metadata = out.setdefault("metadata", {})
     if namespace and kind not in CLUSTER_SCOPED and group_of(out) != "apiextensions.k8s.io":
