@@ -69,6 +69,8 @@ APPS = (
     "missing",
     "extraneous",
     "broken",
+    "mesh-default",
+    "mesh-webhook",
 )
 
 
@@ -205,6 +207,27 @@ def test_comparison_error_states_are_empty_objects(argo: httpx.Client) -> None:
     assert "modified" not in found
     app = argo.get("/api/v1/applications/broken").json()
     assert [c["type"] for c in app["status"]["conditions"]] == ["ComparisonError"]
+
+
+def test_server_side_diff_hides_webhook_mutations_unless_included(argo: httpx.Client) -> None:
+    label = "policy.example/audited"
+    hidden = item(argo, "mesh-default", "Deployment", "mesh-default")
+    shown = item(argo, "mesh-webhook", "Deployment", "mesh-webhook")
+    assert "modified" not in hidden
+    assert shown["modified"] is True
+    for found, present in ((hidden, False), (shown, True)):
+        s = states(found)
+        assert (label in s["predictedLiveState"]["spec"]["template"]["metadata"]["labels"]) is (
+            present
+        )
+        assert label not in s["normalizedLiveState"]["spec"]["template"]["metadata"]["labels"]
+        assert label not in s["targetState"]["spec"]["template"]["metadata"]["labels"]
+        for state in ("normalizedLiveState", "predictedLiveState"):
+            assert "managedFields" not in s[state]["metadata"]  # server-side diff drops them
+        assert "managedFields" in s["liveState"]["metadata"]
+    app = argo.get("/api/v1/applications/mesh-webhook").json()
+    options = app["metadata"]["annotations"]["argocd.argoproj.io/compare-options"]
+    assert options == "ServerSideDiff=true,IncludeMutationWebhook=true"
 
 
 def test_status_is_normalized_away_but_kept_in_live_state(argo: httpx.Client) -> None:

@@ -23,20 +23,24 @@ app: resource, how predicted live differs from git → ground-truth class
 * missing: Service in git, not in the cluster (``liveState: "null"``) → unexplained
 * extraneous: ConfigMap in the cluster, not in git (``targetState: "null"``) → zombie
 * broken: whole comparison failed (``"{}"`` states, ComparisonError) → unexplained
+* mesh-default / mesh-webhook (``compare-options: ServerSideDiff=true``): a mutating webhook
+  now labels pod templates at admission; hidden from the prediction by default (Synced), shown
+  with ``IncludeMutationWebhook=true`` → injected-fields
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.core.model import RawObject
 from bot.simulator.cluster import crds, objects
 from bot.simulator.cluster import manifests as m
-from bot.simulator.cluster.realism import Realism, realize
+from bot.simulator.cluster.realism import COMPARE_OPTIONS, Realism, realize
 from bot.simulator.scenarios.apps import AppBuilder
 from bot.simulator.scenarios.builder import ScenarioBuilder
-from bot.simulator.scenarios.scenario import Scenario
+from bot.simulator.scenarios.scenario import Scenario, key_of
 
 LEGACY_SYNC: Final = {"automated": {"selfHeal": True}, "syncOptions": ["CreateNamespace=true"]}
 KEEP_SYNC: Final = {
@@ -50,17 +54,33 @@ _AGE: Final = timedelta(days=40)
 def build(now: datetime) -> Scenario:
     b = ScenarioBuilder(now, seed="argo-diff-cases", verify=False)
     b.unmanaged(crds.crd("applications.argoproj.io"), age=_AGE * 3)
-    broken = add_cases(b)
-    return realize(b.build(), Realism(comparison_errors=broken))
+    notes = Notes()
+    add_cases(b, notes)
+    return finish(b.build(), notes)
 
 
-def add_cases(b: ScenarioBuilder, suffix: str = "") -> set[str]:
-    """Add one copy of every case to ``b`` (names and namespaces end in ``suffix``).
+@dataclass
+class Notes:
+    """What the cases need after the build: app annotations and Argo CD's comparison setup."""
 
-    Returns the apps whose comparison fails (for `Realism.comparison_errors`).
-    """
+    realism: Realism = field(default_factory=Realism)
+    app_annotations: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def finish(scenario: Scenario, notes: Notes) -> Scenario:
+    """Annotate the cases' Application CRs, then `realize` the scenario."""
+    for app in scenario.applications:
+        extra = notes.app_annotations.get(str(app["metadata"]["name"]))
+        if extra:
+            metadata = app["metadata"]
+            metadata["annotations"] = {**(metadata.get("annotations") or {}), **extra}
+    return realize(scenario, notes.realism)
+
+
+def add_cases(b: ScenarioBuilder, notes: Notes, suffix: str = "") -> None:
+    """Add one copy of every case to ``b`` (names and namespaces end in ``suffix``)."""
     n = _Names(suffix)
-    for ns in ("shop", "api", "payments", "tenants", "batch", "edge", "legacy"):
+    for ns in ("shop", "api", "payments", "tenants", "batch", "edge", "legacy", "mesh"):
         b.unmanaged(m.namespace(n(ns)), age=_AGE * 3, manager="kubectl-create")
     _shop(b, n)
     _autoscaled(b, n)
@@ -70,7 +90,28 @@ def add_cases(b: ScenarioBuilder, suffix: str = "") -> set[str]:
     _contested(b, n)
     _unadopted(b, n)
     _hook_missing_extraneous(b, n)
-    return {_broken(b, n)}
+    _server_side_diff(b, n, notes)
+    notes.realism.comparison_errors.add(_broken(b, n))
+
+
+_WEBHOOK_LABEL: Final = "/spec/template/metadata/labels/policy.example~1audited"
+
+
+def _server_side_diff(b: ScenarioBuilder, n: _Names, notes: Notes) -> None:
+    """Two apps compared by server-side dry-run; a mutating webhook installed after their last
+    sync would now label the pod template. Argo CD hides that unless IncludeMutationWebhook."""
+    ns = n("mesh")
+    for name, include, drifting in (("mesh-default", False, False), ("mesh-webhook", True, True)):
+        app = b.app(n(name), destination_namespace=ns)
+        options = "ServerSideDiff=true" + (",IncludeMutationWebhook=true" if include else "")
+        notes.app_annotations[app.name] = {COMPARE_OPTIONS: options}
+        deployment = _web(name, ns, app.name)
+        live = app.synced(deployment, age=_AGE)
+        notes.realism.webhook_writes[key_of(live)] = {_WEBHOOK_LABEL: "true"}
+        if drifting:
+            # Only Argo CD's diff sees it: git and live agree, the dry-run adds the label.
+            app.entries[-1].status = "OutOfSync"
+            b.expect(app.name, key_of(live), "injected-fields")
 
 
 class _Names:

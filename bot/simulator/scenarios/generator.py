@@ -22,10 +22,9 @@ from bot.core.model import TRACKING_ID_ANNOTATION, RawObject
 from bot.simulator.cluster import crds, objects
 from bot.simulator.cluster import manifests as m
 from bot.simulator.cluster.pointers import DELETE, join
-from bot.simulator.cluster.realism import Realism, realize
 from bot.simulator.cluster.workloads import crash_loop, running
 from bot.simulator.scenarios.apps import AppBuilder
-from bot.simulator.scenarios.argo_diff_cases import add_cases
+from bot.simulator.scenarios.argo_diff_cases import Notes, add_cases, finish
 from bot.simulator.scenarios.builder import ScenarioBuilder
 from bot.simulator.scenarios.scenario import Scenario
 
@@ -120,10 +119,10 @@ def _generate(
         (_stuck if position % 2 == 0 else _young)(cluster, index)
     if not argo_diff:
         return b.build()
-    broken: set[str] = set()
+    notes = Notes()
     for copy in range(max(1, drifting // 40)):
-        broken |= add_cases(b, f"-{copy}")
-    return realize(b.build(), Realism(comparison_errors=broken))
+        add_cases(b, notes, f"-{copy}")
+    return finish(b.build(), notes)
 
 
 def _app(b: ScenarioBuilder, index: int, width: int) -> AppBuilder:
