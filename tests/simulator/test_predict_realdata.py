@@ -14,7 +14,7 @@ from typing import Final
 
 import pytest
 
-from bot.simulator.cluster import predict, server_defaults
+from bot.simulator.cluster import predict, server_defaults, server_side
 from bot.simulator.cluster.predict import DiffMode, DiffOptions
 from tests.simulator.realdata import keyed_leaves, load
 
@@ -157,7 +157,7 @@ def _ssd(name: str, live: str, options: DiffOptions = SSD) -> predict.DiffResult
     config = predict.normalize(load(f"{name}-config.yaml"), options)
     normalized = predict.normalize(load(live), options)
     answer = load(f"{name}-predicted-live.json")
-    return predict.server_side_diff(config, normalized, options, answer)
+    return server_side.server_side_diff(config, normalized, options, answer)
 
 
 def test_ssd_webhook_label_hidden_by_default_shown_when_included() -> None:

@@ -27,44 +27,23 @@ git with normalized live ``null``; an extraneous one predicts ``null`` and is no
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Final
+from typing import Any
 
 from bot.core.model import RawObject
-from bot.simulator.cluster import fieldsets, server_defaults
+from bot.simulator.cluster import fieldsets, server_defaults, server_side
+from bot.simulator.cluster.diff_model import (
+    LAST_APPLIED,
+    DiffMode,
+    DiffOptions,
+    DiffResult,
+    group_of,
+    normalize,
+)
+from bot.simulator.cluster.ssa import apply
 
-LAST_APPLIED: Final = "kubectl.kubernetes.io/last-applied-configuration"
-SSA_MANAGER: Final = "argocd-controller"
-
-
-class DiffMode(StrEnum):
-    LEGACY = "legacy"
-    STRUCTURED_MERGE = "structured-merge"
-    SERVER_SIDE = "server-side-diff"
-
-
-@dataclass(frozen=True, slots=True)
-class DiffOptions:
-    """How one Application compares (its sync/compare options and ignoreDifferences)."""
-
-    mode: DiffMode = DiffMode.LEGACY
-    include_mutation_webhook: bool = False
-    ignore_aggregated_roles: bool = False
-    ignore_status: bool = True
-    ignore_pointers: tuple[str, ...] = ()
-    webhook_writes: Mapping[str, Any] = field(default_factory=dict)
-    """Pointer → value a mutating webhook writes at admission (server-side dry-run only)."""
-
-
-@dataclass(frozen=True, slots=True)
-class DiffResult:
-    normalized_live: RawObject | None
-    predicted_live: RawObject | None
-    modified: bool
+__all__ = ["LAST_APPLIED", "DiffMode", "DiffOptions", "DiffResult", "diff", "normalize"]
 
 
 def diff(config: RawObject | None, live: RawObject | None, options: DiffOptions) -> DiffResult:
@@ -78,41 +57,10 @@ def diff(config: RawObject | None, live: RawObject | None, options: DiffOptions)
     if config is None:
         return DiffResult(live, None, False)
     if options.mode is DiffMode.SERVER_SIDE:
-        return _server_side(config, live, options)
+        return server_side.run(config, live, options)
     if options.mode is DiffMode.STRUCTURED_MERGE or _annotated_ssa(config):
         return _structured(config, live)
     return _legacy(config, live)
-
-
-def normalize(obj: RawObject, options: DiffOptions) -> RawObject:
-    """``obj`` as Argo CD compares it (a deep copy)."""
-    out: dict[str, Any] = json.loads(json.dumps(obj))
-    metadata = out.get("metadata")
-    if isinstance(metadata, dict):
-        metadata.pop("creationTimestamp", None)
-    if _group(out) == "rbac.authorization.k8s.io" and out.get("kind") in ("Role", "ClusterRole"):
-        if options.ignore_aggregated_roles and isinstance(out.get("aggregationRule"), dict):
-            out["rules"] = None
-        if out.get("rules") == []:
-            out["rules"] = None
-    if _group(out) == "" and out.get("kind") == "Secret":
-        _normalize_secret(out)
-    if options.ignore_status:
-        out.pop("status", None)
-    for pointer in options.ignore_pointers:
-        fieldsets.remove_pointer(out, pointer)
-    return out
-
-
-def _normalize_secret(secret: dict[str, Any]) -> None:
-    """gitops-engine ``NormalizeSecret``: null values become "", stringData moves into data."""
-    data = secret.get("data")
-    if isinstance(data, dict):
-        secret["data"] = {k: "" if v is None else v for k, v in data.items()}
-    strings = secret.pop("stringData", None)
-    if isinstance(strings, dict) and strings:
-        encoded = {k: base64.b64encode(str(v).encode()).decode() for k, v in strings.items()}
-        secret["data"] = {**(secret.get("data") or {}), **encoded}
 
 
 # --- legacy: three-way merge on last-applied ---------------------------------------------------
@@ -216,145 +164,7 @@ def _structured(config: RawObject, live: RawObject) -> DiffResult:
     return DiffResult(normalized, predicted, not fieldsets.equal(predicted, normalized))
 
 
-def apply(config: RawObject, live: RawObject, manager: str = SSA_MANAGER) -> RawObject:
-    """Server-side apply of ``config`` by ``manager`` onto ``live`` (forced, as Argo CD does)."""
-    merged = _overlay(config, live, ())
-    mine = fieldsets.manager_tree(live, manager, "Apply")
-    others = fieldsets.others_tree(live, manager)
-    released = {
-        path
-        for path in fieldsets.owned_paths(mine, merged)
-        if not fieldsets.present(config, path, merged) and not fieldsets.owns(others, merged, path)
-    }
-    outermost = [p for p in released if not any(p[:i] in released for i in range(1, len(p)))]
-    out: RawObject = json.loads(json.dumps(merged))
-    for path in sorted(outermost, key=_sort_key, reverse=True):
-        fieldsets.remove(out, path)  # deepest and highest list index first
-    return out
-
-
-def _sort_key(path: tuple[str | int, ...]) -> tuple[tuple[int, str, int], ...]:
-    return tuple((1, "", p) if isinstance(p, int) else (0, p, 0) for p in path)
-
-
-def _overlay(config: Any, live: Any, path: tuple[str, ...]) -> Any:
-    if isinstance(config, dict) and isinstance(live, dict):
-        out = dict(live)
-        for key, value in config.items():
-            out[key] = _overlay(value, live.get(key, fieldsets.ABSENT), (*path, key))
-        return out
-    if isinstance(config, list) and isinstance(live, list):
-        key = fieldsets.merge_key(path, [*config, *live])
-        if key is not None:
-            wanted = {fieldsets.key_of(item, key): item for item in config}
-            items = [
-                _overlay(wanted[k], i, (*path, "*"))
-                if (k := fieldsets.key_of(i, key)) in wanted
-                else i
-                for i in live
-            ]
-            present = {fieldsets.key_of(item, key) for item in live}
-            return items + [item for item in config if fieldsets.key_of(item, key) not in present]
-    return config  # `apply` copies the merged result once
-
-
-# --- server-side diff (dry-run apply) --------------------------------------------------------
-
-
-def dry_run(config: RawObject, live: RawObject, options: DiffOptions) -> RawObject:
-    """What the API server answers to a dry-run apply: merged, defaulted, webhook-mutated."""
-    merged = apply(config, live)
-    namespace = str((live.get("metadata") or {}).get("namespace") or "default")
-    result = server_defaults.with_defaults(merged, namespace=namespace)
-    metadata = result.setdefault("metadata", {})
-    entries = [
-        entry
-        for entry in metadata.get("managedFields") or []
-        if (entry.get("manager"), entry.get("operation")) != (SSA_MANAGER, "Apply")
-    ]
-    entries.append(
-        {
-            "manager": SSA_MANAGER,
-            "operation": "Apply",
-            "apiVersion": config.get("apiVersion", ""),
-            "fieldsType": "FieldsV1",
-            "fieldsV1": fieldsets.fields_of(_applied_body(config)),
-        }
-    )
-    metadata["managedFields"] = entries
-    for pointer, value in options.webhook_writes.items():
-        fieldsets.set_pointer(result, pointer, value)  # admission runs after the field manager
-    return result
-
-
-def _applied_body(config: RawObject) -> dict[str, Any]:
-    body = {k: v for k, v in config.items() if k not in ("apiVersion", "kind", "status")}
-    kept = ("labels", "annotations", "finalizers", "ownerReferences")
-    metadata = {k: v for k, v in (config.get("metadata") or {}).items() if k in kept}
-    if metadata:
-        body["metadata"] = metadata
-    else:
-        body.pop("metadata", None)
-    return body
-
-
-def server_side_diff(
-    config: RawObject, live: RawObject, options: DiffOptions, answer: RawObject | None = None
-) -> DiffResult:
-    """Server-side diff given the dry-run ``answer`` (simulated with `dry_run` when absent).
-
-    Both objects must already be normalized (`diff` does that); tests pass a real server's
-    recorded answer to check the steps after the dry-run against Argo CD's own expectations.
-    """
-    return _server_side(config, live, options, answer)
-
-
-def _server_side(
-    config: RawObject, live: RawObject, options: DiffOptions, answer: RawObject | None = None
-) -> DiffResult:
-    predicted = json.loads(json.dumps(answer)) if answer else dry_run(config, live, options)
-    live = json.loads(json.dumps(live))
-    if not options.include_mutation_webhook:
-        predicted = _revert_unowned(predicted, live)
-    predicted = normalize(predicted, options)
-    for state in (predicted, live):
-        state.get("metadata", {}).pop("managedFields", None)
-    return DiffResult(live, predicted, not fieldsets.equal(predicted, live))
-
-
-def _revert_unowned(predicted: RawObject, live: RawObject) -> RawObject:
-    """gitops-engine ``removeWebhookMutation``: changes no field manager owns go back to live.
-
-    A field git dropped that ``argocd-controller`` owned in live is a real removal, not a
-    webhook's: gitops-engine's test data (``ssd-svc-no-label``) expects it to stay removed.
-    """
-    owned = fieldsets.all_tree(predicted)
-    applied_before = fieldsets.manager_tree(live, SSA_MANAGER, "Apply")
-    out: dict[str, Any] = json.loads(json.dumps(predicted))
-    for path in list(fieldsets.leaves(predicted)):
-        if path[:2] == ("metadata", "managedFields") or fieldsets.owns(owned, predicted, path):
-            continue
-        before = fieldsets.at(live, path)
-        if before is fieldsets.ABSENT:
-            fieldsets.remove(out, path)
-        elif not fieldsets.equal(before, fieldsets.at(predicted, path)):
-            fieldsets.put(out, path, before)
-    for path in fieldsets.leaves(live):
-        if (
-            fieldsets.at(out, path) is fieldsets.ABSENT
-            and path[:2] != ("metadata", "managedFields")
-            and not fieldsets.owns(owned, live, path)
-            and not fieldsets.owns(applied_before, live, path)
-        ):
-            fieldsets.put(out, path, fieldsets.at(live, path))
-    return out
-
-
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _group(obj: Mapping[str, Any]) -> str:
-    return str(obj.get("apiVersion", "")).rpartition("/")[0]
 
 
 def _kind(obj: Mapping[str, Any]) -> str:
@@ -363,7 +173,7 @@ def _kind(obj: Mapping[str, Any]) -> str:
 
 def _builtin(obj: Mapping[str, Any]) -> bool:
     """Whether the kind is in client-go's scheme (merged strategically, defaulted)."""
-    group = _group(obj)
+    group = group_of(obj)
     return "." not in group or (group.endswith(".k8s.io") and group != "apiextensions.k8s.io")
 
 

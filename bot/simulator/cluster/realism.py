@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from bot.core.model import RawObject, ResourceKey
 from bot.simulator.cluster import fieldsets, pointers, predict, server_defaults
-from bot.simulator.cluster.predict import DiffMode, DiffOptions
+from bot.simulator.cluster.diff_model import SSA_MANAGER, DiffMode, DiffOptions
 from bot.simulator.scenarios.scenario import Scenario, key_of
 
 CLIENT_SIDE_MANAGER: Final = "argocd-application-controller"
@@ -214,7 +214,7 @@ def _hidden_by_merge(
         live, target = cluster.live(key), cluster.target(name, key)
         if live is None or target is None:
             continue
-        others = fieldsets.others_tree(live, predict.SSA_MANAGER)
+        others = fieldsets.others_tree(live, SSA_MANAGER)
         declared = cluster.scenario.expected_paths.get((name, key), ())
         for pointer in _live_only(target, declared):
             if fieldsets.owns(others, live, _tokens(pointer)):
@@ -243,12 +243,12 @@ def _applied(out: RawObject, target: RawObject, declared: tuple[str, ...], *, le
         text = json.dumps(applied, sort_keys=True, separators=(",", ":"))
         metadata.setdefault("annotations", {})[predict.LAST_APPLIED] = text
         for entry in entries:
-            if (entry.get("manager"), entry.get("operation")) == (predict.SSA_MANAGER, "Apply"):
+            if (entry.get("manager"), entry.get("operation")) == (SSA_MANAGER, "Apply"):
                 entry["manager"], entry["operation"] = CLIENT_SIDE_MANAGER, "Update"
                 entry["fieldsV1"] = _with_last_applied(entry.get("fieldsV1") or {})
     else:
         for entry in entries:
-            if (entry.get("manager"), entry.get("operation")) == (predict.SSA_MANAGER, "Apply"):
+            if (entry.get("manager"), entry.get("operation")) == (SSA_MANAGER, "Apply"):
                 tree = json.loads(json.dumps(entry.get("fieldsV1") or {}))
                 for pointer in declared:
                     _own(tree, out, _tokens(pointer))
