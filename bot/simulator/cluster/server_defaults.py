@@ -10,9 +10,10 @@ same mistake and agree on it.
 
 Defaults depend on the API version where Kubernetes changed them (admission webhooks: ``v1beta1``
 defaults ``matchPolicy: Exact`` and ``timeoutSeconds: 30``, ``v1`` ``Equivalent`` and ``10``).
-Pods and the workloads that template them are in `workload_defaults`; this module has the other
-kinds and dispatches by kind. Values the server *allocates* (a Service's ``clusterIP``, a Job's ``controller-uid``) are
-derived from the object's identity so builds stay deterministic.
+Pods and the workloads that template them are in `workload_defaults`; this module has the
+other kinds and dispatches by kind. Values the server *allocates* (a Service's ``clusterIP``,
+a Job's ``controller-uid``) are derived from the object's identity so builds stay
+deterministic.
 
 Fields that controllers (not the API server) write after the fact, such as ``caBundle`` from
 cert-manager's cainjector or ``rules`` of an aggregated ClusterRole, are not defaults; the
