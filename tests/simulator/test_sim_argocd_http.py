@@ -38,10 +38,13 @@ def test_states_are_json_strings(argo: httpx.Client) -> None:
     target, live = json.loads(secret["targetState"]), json.loads(secret["liveState"])
     assert "deletionPolicy" not in target["spec"]["target"]
     assert live["spec"]["target"]["deletionPolicy"] == "Retain"
-    # Argo CD's normalization drops status (ignoreResourceStatusField: all); the rest is live.
+    # Argo CD's normalization drops status (ignoreResourceStatusField: all) and the object's
+    # creationTimestamp; the rest is live.
     expected = dict(live)
     if seed_realized():
         expected.pop("status", None)
+        metadata = {k: v for k, v in live["metadata"].items() if k != "creationTimestamp"}
+        expected["metadata"] = metadata
     assert json.loads(secret["normalizedLiveState"]) == expected
     assert secret["modified"] is True
     assert secret["group"] == "external-secrets.io"

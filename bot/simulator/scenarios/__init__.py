@@ -8,7 +8,7 @@ whatever the wall clock says.
 ``argo_diff=True`` (or `realize` on any scenario) makes the live objects real (API-server
 defaults, field managers, ``last-applied``) and has the simulated Argo CD serve its own diff:
 ``normalizedLiveState`` vs ``predictedLiveState``, per the app's diff mode. `ARGO_DIFF` is the
-default; it stays off until the classifier reads Argo CD's diff (issue #14).
+default: on since the classifier reads Argo CD's diff (issue #14).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ __all__ = [
     "seed",
 ]
 
-ARGO_DIFF: Final = False
+ARGO_DIFF: Final = True
 """Whether `seed` serves Argo CD's own diff by default."""
 
 
