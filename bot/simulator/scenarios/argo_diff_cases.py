@@ -25,7 +25,8 @@ app: resource, how predicted live differs from git → ground-truth class
 * broken: whole comparison failed (``"{}"`` states, ComparisonError) → unexplained
 * mesh-default / mesh-webhook (``compare-options: ServerSideDiff=true``): a mutating webhook
   now labels pod templates at admission; hidden from the prediction by default (Synced), shown
-  with ``IncludeMutationWebhook=true`` → injected-fields
+  with ``IncludeMutationWebhook=true`` → unexplained: no field manager names the writer (the
+  label is in neither git nor live), and #14 calls a field benign only for a named writer
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def _server_side_diff(b: ScenarioBuilder, n: _Names, notes: Notes) -> None:
         if drifting:
             # Only Argo CD's diff sees it: git and live agree, the dry-run adds the label.
             app.entries[-1].status = "OutOfSync"
-            b.expect(app.name, key_of(live), "injected-fields")
+            b.expect(app.name, key_of(live), "unexplained")
 
 
 class _Names:
