@@ -15,13 +15,26 @@ decides without I/O and is tested without Slack.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.delivery.render.blocks import Message, fit, section
 from bot.settings import Settings
 
+log = logging.getLogger(__name__)
+
 ANY_CHANNEL = "*"
+GUARDED_VERBS = frozenset({"app", "logs"})
+"""The commands that show diffs or log lines; the others answer anywhere."""
+
+
+class ReadRefused(Exception):
+    """This caller may not read diffs and logs here; ``message`` says where and who may."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.text)
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +67,24 @@ class ReadAccess:
         if self.is_open or channel in self.channels:
             return True
         return any(user in members(group) for group in self.groups)
+
+    def check(
+        self, verb: str, user: str, channel: str, members: Callable[[str], frozenset[str]]
+    ) -> None:
+        """Raise `ReadRefused` when ``verb`` shows diffs or logs and the caller may not read.
+
+        A group whose members cannot be listed (Slack error, missing scope) grants nothing:
+        reading fails closed, and the refusal names who else may read.
+        """
+        if verb not in GUARDED_VERBS:
+            return
+        try:
+            allowed = self.allows(channel, user, members)
+        except Exception as exc:  # the delivery edge: a group we cannot list grants nothing
+            log.warning("/drift %s: read groups could not be checked: %s", verb, exc)
+            allowed = False
+        if not allowed:
+            raise ReadRefused(self.refusal(verb))
 
     def refusal(self, verb: str) -> Message:
         """The answer to someone who may not read: where and who may, by id (no pings)."""
