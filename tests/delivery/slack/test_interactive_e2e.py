@@ -121,6 +121,7 @@ def running(tmp_path: Path, redis_url: str) -> Iterator[Running]:
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=fake.api_url,
             drift_ack_group=ACKERS,
+            drift_channel=CHANNEL,  # commands come from here: anyone there may read (#15)
         )
         server = build_server(settings, role="all", port=0, host="127.0.0.1")
         thread = threading.Thread(target=server.http.serve_forever, daemon=True)
