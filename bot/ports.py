@@ -39,6 +39,10 @@ class ClusterReader(Protocol):
         """Every object of one type, cluster-wide (paged)."""
         ...
 
+    def iter_objects(self, ref: KindRef) -> Iterator[RawObject]:
+        """`list_objects` as it arrives, page by page (callers reduce each page and drop it)."""
+        ...
+
     def pods_of(self, workload: ResourceKey) -> list[RawObject]:
         """Pods owned by a workload (Deployment→ReplicaSet→Pod, StatefulSet, DaemonSet, Job,
         Rollout), verified through ``ownerReferences``; a Pod key returns that pod."""

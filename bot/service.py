@@ -60,6 +60,7 @@ from bot.core.model import (
     Totals,
 )
 from bot.core.parse import parse_application, parse_managed_resources
+from bot.core.references import ReferenceIndex
 from bot.errors import DriftBotError, InputError, UnknownAppError, UpstreamError
 from bot.ports import ArgoReader, ClusterReader
 
@@ -88,7 +89,8 @@ class _Diff:
 
     managed: tuple[ManagedResource, ...]
     crds: Mapping[tuple[str, str], RawObject]
-    inventory: Mapping[KindRef, Sequence[RawObject]]
+    inventory: Mapping[KindRef, ReferenceIndex]
+    """The usage lists the app needs, each indexed once per scan and shared by every app."""
 
 
 _NO_DIFF = _Diff(managed=(), crds={}, inventory={})
@@ -287,7 +289,7 @@ class _Run:
     lane: _Lane
     """Where diffs queue (the pool's width at a time)."""
     crds: _Once[tuple[str, str], RawObject | None]
-    lookups: _Once[KindRef, list[RawObject]]
+    lookups: _Once[KindRef, ReferenceIndex]
     pods: _Once[ResourceKey, list[RawObject]]
     """Pods per workload: an app's workloads are read side by side, not one after another."""
     apps: list[Application] = field(default_factory=list)
@@ -406,7 +408,7 @@ class DriftService:
             pool=pool,
             lane=_Lane(pool, window=self._concurrency),
             crds=_Once(lambda k: self._cluster.get_crd(*k), "kubernetes"),
-            lookups=_Once(self._cluster.list_objects, "kubernetes"),
+            lookups=_Once(self._references, "kubernetes"),
             pods=_Once(self._cluster.pods_of, "kubernetes"),
         )
         try:
@@ -461,13 +463,24 @@ class DriftService:
             crd = run.crds.get(crd_key, app.name)
             if crd is not None:
                 crds[crd_key] = crd
-        inventory: dict[KindRef, Sequence[RawObject]] = {}
+        inventory: dict[KindRef, ReferenceIndex] = {}
         for ref in sorted(needs.lookups):
             # A lookup that fails stays absent: the core then refuses to call anything safe.
             found = run.lookups.get(ref, app.name)
             if found is not None:
                 inventory[ref] = found
         return _Diff(managed=managed, crds=crds, inventory=inventory)
+
+    def _references(self, ref: KindRef) -> ReferenceIndex:
+        """(Worker) one cluster-wide list, reduced page by page to its reference index.
+
+        Fetched at most once per scan, and only when some app's zombie candidate needs it; the
+        raw objects never outlive their page, so 40,000 pods cost their references, not 200 MB.
+        """
+        builder = usage.index_builder(ref)
+        for obj in self._cluster.iter_objects(ref):
+            builder.add(obj)
+        return builder.finish()
 
     def _classify_arrived(self, run: _Run) -> None:
         """Classify the apps whose diff arrived, with the owners listed so far."""

@@ -34,6 +34,7 @@ import yaml
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from bot.adapters import decoding
 from bot.core.model import KindRef, RawObject, ResourceKey
 from bot.core.redact import redact
 from bot.errors import (
@@ -180,11 +181,20 @@ class KubeReader:
         Raises:
             ValueError: ``ref`` names Secrets, which the bot never reads (its role cannot).
         """
+        return list(self.iter_objects(ref))
+
+    def iter_objects(self, ref: KindRef) -> Iterator[RawObject]:
+        """`list_objects`, a page at a time: a caller that reduces each object as it comes
+        (the usage index) never holds more than one page of a 40,000-pod list.
+
+        Raises:
+            ValueError: ``ref`` names Secrets, which the bot never reads (its role cannot).
+        """
         if ref.group == "" and ref.plural == "secrets":
             msg = "drift-bot never reads Secrets; its ClusterRole does not grant them"
             raise ValueError(msg)
         path = _collection_path(ref.group, ref.version, ref.plural)
-        return list(self._list(path, f"list {ref.plural}{_group_suffix(ref.group)}"))
+        return self._list(path, f"list {ref.plural}{_group_suffix(ref.group)}")
 
     def pods_of(self, workload: ResourceKey) -> list[RawObject]:
         """Pods owned by a workload, verified through ``ownerReferences``.
@@ -247,7 +257,9 @@ class KubeReader:
     # --- paging ---------------------------------------------------------------------------
 
     def _application_page(self, namespace: str, token: str | None) -> Any:
-        return self._custom.list_namespaced_custom_object(
+        # Raw bytes, decoded here with the collector paused (`decoding`): the client's own
+        # deserializer would decode 6 MB pages with it running.
+        response = self._custom.list_namespaced_custom_object(
             _APP_GROUP,
             _APP_VERSION,
             namespace,
@@ -255,7 +267,9 @@ class KubeReader:
             limit=self._page_size,
             _continue=token,
             _request_timeout=self._timeout,
+            _preload_content=False,
         )
+        return _json_value(response.data, f"list {_APP_PLURAL}.{_APP_GROUP} in {namespace}")
 
     def _list(self, path: str, action: str, *, selector: str = "") -> Iterator[RawObject]:
         def fetch(token: str | None) -> Any:
@@ -527,7 +541,7 @@ def _object_path(group: str, version: str, plural: str, key: ResourceKey) -> str
 
 def _json_value(body: bytes | str, what: str) -> Any:
     try:
-        return json.loads(body)
+        return decoding.loads(body)
     except ValueError as exc:
         msg = f"Kubernetes answered {what} with a body that is not JSON: {_described(body, exc)}"
         raise InputError(msg) from exc

@@ -79,7 +79,7 @@ class Facts:
     """Fetched CRDs; a missing key means not found or not fetched."""
     owners: Mapping[ResourceKey, tuple[str, ...]] = field(default_factory=dict)
     """Resource → tracking names of every app listing it (see `index_owners`)."""
-    inventory: Mapping[KindRef, Sequence[RawObject]] = field(default_factory=dict)
+    inventory: usage.Inventory = field(default_factory=dict)
     """Results of `Needs.lookups`; a missing key means the list could not be read."""
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from bot.core.model import TRACKING_ID_ANNOTATION, RawObject
 from bot.simulator import crds, objects
@@ -26,6 +26,9 @@ from bot.simulator.builder import ScenarioBuilder
 from bot.simulator.pointers import DELETE, join
 from bot.simulator.scenario import Scenario
 from bot.simulator.workloads import crash_loop, running
+
+if TYPE_CHECKING:
+    from bot.simulator.fleet import Shape
 
 CLASSES: Final = (
     "schema-defaults",
@@ -73,8 +76,12 @@ def generated(
     now: datetime,
     seed: int = 0,
     resources_per_app: int = 5,
+    shape: Shape | None = None,
 ) -> Scenario:
     """A cluster of ``apps`` Applications, ``drifting`` of them OutOfSync across all classes.
+
+    ``shape`` replaces the few base resources per app by a realistic workload (see
+    `bot.simulator.fleet`); the drifts, namespaces and unhealthy apps stay the same.
 
     Raises:
         ValueError: counts out of range (``0 <= drifting <= apps``, ``apps >= 1``,
@@ -87,10 +94,12 @@ def generated(
         )
         raise ValueError(msg)
     with objects.gc_paused():
-        return _generate(apps, drifting, now, seed, resources_per_app)
+        return _generate(apps, drifting, now, seed, resources_per_app, shape)
 
 
-def _generate(apps: int, drifting: int, now: datetime, seed: int, per_app: int) -> Scenario:
+def _generate(
+    apps: int, drifting: int, now: datetime, seed: int, per_app: int, shape: Shape | None = None
+) -> Scenario:
     rng = random.Random(seed)
     b = ScenarioBuilder(now, seed=f"generated-{seed}", verify=False, share=True)
     b.unmanaged(crds.crd("externalsecrets.external-secrets.io"), age=_AGE * 3)
@@ -100,15 +109,20 @@ def _generate(apps: int, drifting: int, now: datetime, seed: int, per_app: int) 
     for ns in namespaces:
         b.unmanaged(m.namespace(ns, labels={"kubernetes.io/metadata.name": ns}), age=_AGE * 3)
     cluster = _Cluster(b, [_app(b, i, width) for i in range(apps)])
-    for app in cluster.apps:
+    for index, app in enumerate(cluster.apps):
+        if shape is not None:
+            shape.base(cluster, app, index)
+            continue
         for r in range(per_app):
             _BASE[r % len(_BASE)](cluster, app, r)
     for order, index in enumerate(sorted(rng.sample(range(apps), drifting))):
         _DRIFTS[order % len(CLASSES)](cluster, index, order // len(CLASSES))
+        if shape is not None:
+            shape.drifted(cluster, index, order)
     unhealthy = rng.sample(range(apps), min(apps, 2 * max(1, apps // 1000)))
     for position, index in enumerate(unhealthy):
         (_stuck if position % 2 == 0 else _young)(cluster, index)
-    return b.build()
+    return b.build() if shape is None else shape.finish(b.build())
 
 
 def _app(b: ScenarioBuilder, index: int, width: int) -> AppBuilder:

@@ -1,4 +1,5 @@
-"""The scenarios the simulator ships: ``seed`` (the write-up's 52-app cluster) and ``generated``.
+"""The scenarios the simulator ships: ``seed`` (the write-up's 52-app cluster), ``generated``
+and ``fleet`` (generated with realistic workloads and sizes).
 
 Both return a fresh `Scenario` (tests may change it before starting a `Simulator`); every
 timestamp is relative to the ``now`` passed in, so ages ("Progressing for 21 days") hold
@@ -9,11 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.simulator.fleet import Realistic
 from bot.simulator.generated import CLASSES, SECOND_NAMESPACE, generated
 from bot.simulator.scenario import Scenario
 from bot.simulator.seed import build_seed
 
-__all__ = ["CLASSES", "SECOND_NAMESPACE", "Scenario", "generated", "seed"]
+__all__ = ["CLASSES", "SECOND_NAMESPACE", "Scenario", "fleet", "generated", "seed"]
+
+
+def fleet(apps: int, drifting: int, now: datetime, seed: int = 0) -> Scenario:
+    """`generated` with the shape of a real fleet (`bot.simulator.fleet`): pods, sizes, zombies."""
+    return generated(apps, drifting, now, seed, shape=Realistic(seed))
 
 
 def seed(now: datetime) -> Scenario:
