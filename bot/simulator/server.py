@@ -14,7 +14,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from bot.core.model import RawObject
 from bot.simulator import responses
 from bot.simulator.argocd_api import ArgoApi
 from bot.simulator.faults import Fault, FaultBook
@@ -32,7 +33,8 @@ from bot.simulator.index import ClusterIndex
 from bot.simulator.kube_api import ContinueTokens, KubeApi
 from bot.simulator.objects import gc_paused
 from bot.simulator.responses import Response
-from bot.simulator.scenario import Scenario
+from bot.simulator.scenario import Scenario, key_of
+from bot.simulator.watch import Event, WatchHub, watch_request
 
 _APIS: Final = ("kube", "argocd")
 _STATUS_CODES: Final = frozenset(code.value for code in HTTPStatus)
@@ -83,6 +85,8 @@ class Simulator:
         self._argo = ArgoApi(self._current_index, token)
         self._servers: dict[str, _Server] = {}
         self._threads: list[threading.Thread] = []
+        self.watches = WatchHub()
+        """The change history ``?watch=true`` streams (see `change`, `WatchHub.expire`)."""
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -106,6 +110,7 @@ class Simulator:
 
     def stop(self) -> None:
         """Stop both listeners and close the connections clients keep alive."""
+        self.watches.close()
         for server in self._servers.values():
             server.shutdown()
             server.close_connections()
@@ -130,6 +135,47 @@ class Simulator:
         """Re-read the scenario after a test changed it (requests in flight finish on the old)."""
         with gc_paused():
             self._index = ClusterIndex(self.scenario)
+
+    def change(self, obj: RawObject, *, deleted: bool = False) -> str:
+        """Add, replace (same kind, namespace, name) or delete one object, as a controller would.
+
+        The object gets the next resourceVersion, the index is reloaded, and watches receive
+        ADDED, MODIFIED or DELETED. Returns the new resourceVersion.
+        """
+        key = key_of(obj)
+        rv = int(self._current_index().resource_version) + 1
+        changed = {**obj, "metadata": {**obj.get("metadata", {}), "resourceVersion": str(rv)}}
+        is_app = (key.group, key.kind) == ("argoproj.io", "Application")
+        pool = self.scenario.applications if is_app else self.scenario.objects
+        position = next((i for i, o in enumerate(pool) if key_of(o) == key), None)
+        if deleted:
+            if position is not None:
+                pool.pop(position)
+            kind = "DELETED"
+        elif position is None:
+            pool.append(changed)
+            kind = "ADDED"
+        else:
+            pool[position] = changed
+            kind = "MODIFIED"
+        self.reload()
+        info = self._current_index().preferred.get((key.group, key.kind))
+        self.watches.publish(
+            Event(
+                type=kind,
+                resource_version=rv,
+                api_version=str(changed.get("apiVersion", "")),
+                kind=key.kind,
+                plural=info.plural if info else key.kind.lower() + "s",
+                namespace=key.namespace,
+                obj=changed,
+            )
+        )
+        return str(rv)
+
+    def expire_watch_history(self) -> None:
+        """Make every resourceVersion issued so far too old to watch from (410 Expired)."""
+        self.watches.expire(int(self._current_index().resource_version) + 1)
 
     def _current_index(self) -> ClusterIndex:
         if self._index is None:
@@ -206,6 +252,9 @@ class Simulator:
     def reset_counters(self) -> None:
         with self._records_lock:
             self._records.clear()
+
+    def _resource_version(self) -> int:
+        return int(self._current_index().resource_version)
 
     def _record(self, record: RequestRecord) -> None:
         with self._records_lock:
@@ -335,9 +384,33 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # hang: drop the connection without an answer
             return
         headers = {name.lower(): value for name, value in self.headers.items()}
+        if response is None and api == "kube" and _bearer(headers) == sim.token:
+            watch = watch_request([p for p in url.path.split("/") if p], query)
+            if watch is not None:
+                self._stream(lambda write: sim.watches.stream(watch, sim._resource_version, write))
+                return
         if response is None:
             response = sim._answer(api, self.command, url.path, query, headers)
         self._send(response, api)
+
+    def _stream(self, produce: Callable[[Callable[[bytes], None]], None]) -> None:
+        """A chunked 200 answer whose chunks ``produce`` writes (a watch), then the last chunk."""
+        head = (
+            f"{self.protocol_version} 200 OK\r\nDate: {self.date_time_string()}\r\n"
+            "Content-Type: application/json\r\nCache-Control: no-cache, private\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n"
+        )
+
+        def write(data: bytes) -> None:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+        try:
+            self.wfile.write(head.encode("latin-1"))
+            produce(write)
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            self.close_connection = True
 
     def _drain_body(self) -> None:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
