@@ -60,7 +60,7 @@ from bot.core.model import (
     Totals,
 )
 from bot.core.parse import parse_application, parse_managed_resources
-from bot.core.references import ReferenceIndex
+from bot.core.reference_index import ReferenceIndex
 from bot.errors import DriftBotError, InputError, UnknownAppError, UpstreamError
 from bot.ports import ArgoReader, ClusterReader
 

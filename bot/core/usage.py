@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from bot.core.model import KindRef, RawObject, ResourceKey
-from bot.core.references import IndexBuilder, Indexer, Match, ReferenceIndex, Referrer
+from bot.core.reference_index import IndexBuilder, Indexer, Match, ReferenceIndex, Referrer
 
 PODS: Final = KindRef("", "v1", "Pod", "pods")
 PVCS: Final = KindRef("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims")
@@ -123,7 +123,7 @@ def lookups_for(key: ResourceKey, live: RawObject | None) -> frozenset[KindRef]:
 
 # --- who uses it -----------------------------------------------------------------------------
 #
-# Every user is found through an index (`bot.core.references`) rather than by asking each
+# Every user is found through an index (`bot.core.reference_index`) rather than by asking each
 # listed object about each zombie: each needed list is walked once per scan, every reference an
 # object makes is bucketed under the object it names, and each zombie is then looked up. 200
 # apps with zombies in a cluster of 7,600 pods cost 7,600 pod walks, not 1.5 million.

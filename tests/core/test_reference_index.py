@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core import usage
 from bot.core.model import KindRef, ResourceKey
-from bot.core.references import IndexBuilder, ReferenceIndex, well_formed
+from bot.core.reference_index import IndexBuilder, ReferenceIndex, well_formed
 
 
 def _pod(name: str, account: object, *, owner: str = "web-6b4c4dfbd9") -> dict[str, object]:
