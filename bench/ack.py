@@ -62,13 +62,13 @@ from slack_sdk import WebClient
 
 from bot import logs
 from bot.delivery.http import HttpServer, build_wsgi_app
-from bot.delivery.serve import SLACK_HTTP_THREADS, Role, build_server
+from bot.delivery.serve import SLACK_HTTP_THREADS, Role
 from bot.delivery.slack import commands, render
 from bot.errors import DriftBotError
-from bot.service import DriftService
+from bot.service.scan import DriftService
 from bot.settings import Settings, load_settings
 from bot.simulator import scenarios
-from bot.wiring import build_service
+from bot.wiring import build_server, build_service
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for tests.fakes
 from tests.fakes.slack_api import FakeSlackApi

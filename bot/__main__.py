@@ -1,5 +1,5 @@
 """`python -m bot` runs the CLI (handy for debuggers that want a module)."""
 
-from bot.delivery.cli import main
+from bot.wiring import main
 
 raise SystemExit(main())

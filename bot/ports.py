@@ -59,6 +59,26 @@ class ClusterReader(Protocol):
         ...
 
 
+class ApplicationSink(Protocol):
+    """Where an informer delivers the Applications it lists and watches (the fleet model)."""
+
+    def replace(self, namespace: str, items: list[RawObject], resource_version: str) -> None:
+        """A full list of ``namespace``: it replaces everything known there."""
+        ...
+
+    def apply(self, namespace: str, event_type: str, obj: RawObject) -> None:
+        """One watch event: ADDED, MODIFIED or DELETED."""
+        ...
+
+    def heard(self, namespace: str) -> None:
+        """The watch confirmed ``namespace`` is current (a bookmark, a clean end of a watch)."""
+        ...
+
+    def failed(self, namespace: str, why: str) -> None:
+        """Listing or watching ``namespace`` failed; the informer retries with backoff."""
+        ...
+
+
 class ArgoReader(Protocol):
     """Read-only access to the Argo CD REST API."""
 

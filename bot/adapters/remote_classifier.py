@@ -199,3 +199,30 @@ def _error_body(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+class ClassifierProbe:
+    """Readiness of a remote classifier: does its process answer ``/healthz`` at all.
+
+    A ``--role slack`` process asks only this, not ``/readyz``: when the cluster is down behind
+    the classifier, the bot should stay in service and say so in its answers.
+    """
+
+    def __init__(self, base_url: str, *, timeout_s: float) -> None:
+        self._client = httpx.Client(base_url=base_url, timeout=timeout_s)
+
+    def check(self) -> None:
+        """Raise `UpstreamUnavailableError` unless the classifier answers ``/healthz``."""
+        try:
+            response = self._client.get("/healthz")
+        except httpx.HTTPError as exc:
+            msg = f"the classifier is unreachable ({exc}); check DRIFT_CLASSIFIER_URL"
+            raise UpstreamUnavailableError(
+                msg, source="classifier", setting="DRIFT_CLASSIFIER_URL"
+            ) from exc
+        if response.status_code != httpx.codes.OK:
+            msg = f"the classifier answered /healthz with HTTP {response.status_code}"
+            raise UpstreamUnavailableError(msg, source="classifier", setting="DRIFT_CLASSIFIER_URL")
+
+    def close(self) -> None:
+        self._client.close()

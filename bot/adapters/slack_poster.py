@@ -9,7 +9,7 @@ text only: a digest that says less is better than no digest.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeAlias
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -23,6 +23,9 @@ from bot.errors import ConfigError, DeliveryError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+SlackWebClient: TypeAlias = WebClient
+"""The Web API client type, named here so the composition root needs no ``slack_sdk`` import."""
 
 _SHRINKABLE = frozenset({"invalid_blocks", "msg_too_long", "invalid_blocks_format"})
 

@@ -26,8 +26,9 @@ from bot.core.model import (
     ResourceKey,
     ResourceStatus,
 )
+from bot.core.raw import TrackingName
 from bot.core.redact import redact_value
-from bot.core.rules.context import Context, hook_flavour
+from bot.core.rules.context import Context, zombie_candidate
 from bot.core.schema import SchemaNode
 
 # API groups served by Kubernetes itself: their kinds have no CRD to fetch.
@@ -78,14 +79,15 @@ class Facts:
     crds: Mapping[tuple[str, str], RawObject] = field(default_factory=dict)
     """Fetched CRDs; a missing key means not found or not fetched."""
     owners: Mapping[ResourceKey, tuple[str, ...]] = field(default_factory=dict)
-    """Resource → tracking names of every app listing it (see `index_owners`)."""
+    """Resource → tracking names of every app listing it (see `index_owners`); plain ``str``
+    because the service builds this index incrementally while the app list streams in."""
     inventory: usage.Inventory = field(default_factory=dict)
     """Results of `Needs.lookups`; a missing key means the list could not be read."""
 
 
-def index_owners(apps: Iterable[Application]) -> dict[ResourceKey, tuple[str, ...]]:
+def index_owners(apps: Iterable[Application]) -> dict[ResourceKey, tuple[TrackingName, ...]]:
     """Which apps list each resource in their status (for classes C and E)."""
-    index: dict[ResourceKey, dict[str, None]] = {}
+    index: dict[ResourceKey, dict[TrackingName, None]] = {}
     for app in apps:
         for resource in app.resources:
             index.setdefault(resource.key, {})[app.tracking_name] = None
@@ -152,9 +154,7 @@ def judge(ctx: Context) -> Finding:
 
 
 def _zombie_candidate(status: ResourceStatus, item: ManagedResource | None) -> bool:
-    if item is None or item.live is None or not status.requires_pruning:
-        return False
-    return hook_flavour(status, item.live) is None
+    return item is not None and zombie_candidate(status, item.live)
 
 
 def _context(

@@ -6,17 +6,19 @@ Slack and the CLI cannot tell where the classifier runs. ``from_json(x.to_json()
 for every object, including evidence sides that are ``ABSENT`` (the key is missing) as opposed
 to JSON ``null``, and ``Z``-suffixed datetimes.
 
-Fields the model derives (``paths``, ``fingerprint``) are recomputed, not trusted. Anything
-malformed raises `InputError` naming the JSON path (``$.findings[2].evidence[0].op``), because a
-client talking to a newer or broken server should say exactly what it could not read.
+What is well-formed is not written here: the document is first checked against the one
+declaration of the shape, `bot.core.report_schema` (the same schemas the OpenAPI document
+publishes), then read with plain indexing. Fields the model derives (``paths``,
+``fingerprint``) are recomputed, not trusted. Anything malformed raises `InputError` naming the
+JSON path (``$.findings[2].evidence[0].op``), because a client talking to a newer or broken
+server should say exactly what it could not read.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Final
 
 from bot.core.model import (
     ABSENT,
@@ -34,12 +36,14 @@ from bot.core.model import (
     StuckApp,
     Totals,
 )
+from bot.core.raw import AppName, TrackingName
+from bot.core.report_schema import REF_PREFIX, SCHEMAS
 from bot.errors import InputError
 
-T = TypeVar("T")
-E = TypeVar("E", bound=enum.Enum)
-
 ROOT = "$"
+
+Json = Mapping[str, Any]
+"""A JSON object already validated against its schema."""
 
 
 # --- public decoders ----------------------------------------------------------------------
@@ -48,207 +52,177 @@ ROOT = "$"
 def scan_report_from_json(d: object, path: str = ROOT) -> ScanReport:
     """The `ScanReport` that ``to_json`` turned into ``d``.
 
-    ``health`` is read when present; today's ``to_json`` does not write it, so it comes back
-    empty.
+    ``health`` is read when present (older servers do not send it); otherwise it is empty.
 
     Raises:
         InputError: ``d`` is not a scan report; the message names the offending JSON path.
     """
-    obj = _object(d, path)
+    obj = validate(d, "ScanReport", path)
     return ScanReport(
-        generated_at=_datetime(obj, "generated_at", path),
-        totals=_totals(_field(obj, "apps", path), f"{path}.apps"),
-        findings=_list_of(obj, "findings", path, finding_from_json),
-        stuck=_list_of(obj, "stuck", path, stuck_app_from_json),
-        errors=_list_of(obj, "errors", path, _scan_error),
-        health=_health(obj, path),
+        generated_at=_time(obj["generated_at"]),
+        totals=Totals(**obj["apps"]),
+        findings=tuple(_finding(f) for f in obj["findings"]),
+        stuck=tuple(_stuck(s) for s in obj["stuck"]),
+        errors=tuple(ScanError(**e) for e in obj["errors"]),
+        health=dict(obj.get("health", {})),
     )
 
 
 def app_report_from_json(d: object, path: str = ROOT) -> AppReport:
     """The `AppReport` that ``to_json`` turned into ``d`` (InputError naming the path if not)."""
-    obj = _object(d, path)
-    stuck = _field(obj, "stuck", path)
+    obj = validate(d, "AppReport", path)
+    stuck = obj["stuck"]
     return AppReport(
-        generated_at=_datetime(obj, "generated_at", path),
-        app=_str(obj, "app", path),
-        sync_status=_str(obj, "sync", path),
-        health_status=_str(obj, "health", path),
-        health_since=_opt_datetime(obj, "health_since", path),
-        findings=_list_of(obj, "findings", path, finding_from_json),
-        stuck=None if stuck is None else stuck_app_from_json(stuck, f"{path}.stuck"),
-        errors=_list_of(obj, "errors", path, _scan_error),
+        generated_at=_time(obj["generated_at"]),
+        app=obj["app"],
+        sync_status=obj["sync"],
+        health_status=obj["health"],
+        health_since=_opt_time(obj["health_since"]),
+        findings=tuple(_finding(f) for f in obj["findings"]),
+        stuck=None if stuck is None else _stuck(stuck),
+        errors=tuple(ScanError(**e) for e in obj["errors"]),
     )
 
 
 def stuck_app_from_json(d: object, path: str = ROOT) -> StuckApp:
     """The `StuckApp` that ``to_json`` turned into ``d`` (InputError naming the path if not)."""
-    obj = _object(d, path)
-    return StuckApp(
-        app=_str(obj, "app", path),
-        health=_str(obj, "health", path),
-        since=_opt_datetime(obj, "since", path),
-        pods=_list_of(obj, "pods", path, _pod),
-    )
+    return _stuck(validate(d, "StuckApp", path))
 
 
 def finding_from_json(d: object, path: str = ROOT) -> Finding:
     """The `Finding` that ``to_json`` turned into ``d`` (InputError naming the path if not)."""
-    obj = _object(d, path)
-    safe = _field(obj, "safe_to_delete", path)
-    if safe is not None and not isinstance(safe, bool):
-        raise _wrong(f"{path}.safe_to_delete", "true, false or null", safe)
+    return _finding(validate(d, "Finding", path))
+
+
+# --- validated JSON -> model ----------------------------------------------------------------
+
+
+def _finding(obj: Json) -> Finding:
     return Finding(
-        app=_str(obj, "app", path),
-        drift_class=_enum(DriftClass, obj, "class", path),
-        key=ResourceKey(
-            group=_str(obj, "group", path),
-            kind=_str(obj, "kind", path),
-            namespace=_str(obj, "namespace", path),
-            name=_str(obj, "name", path),
+        app=TrackingName(obj["app"]),
+        drift_class=DriftClass(obj["class"]),
+        key=ResourceKey(obj["group"], obj["kind"], obj["namespace"], obj["name"]),
+        summary=obj["summary"],
+        # A missing side is ABSENT (the field does not exist there); null is a real value.
+        evidence=tuple(
+            Evidence(e["path"], DiffOp(e["op"]), e.get("git", ABSENT), e.get("live", ABSENT))
+            for e in obj["evidence"]
         ),
-        summary=_str(obj, "summary", path),
-        evidence=_list_of(obj, "evidence", path, _evidence),
-        fix=_fix(_field(obj, "fix", path), f"{path}.fix"),
-        safe_to_delete=safe,
-        users=tuple(_list_of(obj, "users", path, _any_str)),
-        acked=_bool(obj, "acked", path),
+        fix=Fix(kind=FixKind(obj["fix"]["kind"]), text=obj["fix"]["text"]),
+        safe_to_delete=obj["safe_to_delete"],
+        users=tuple(obj["users"]),
+        acked=obj["acked"],
     )
 
 
-# --- nested objects -------------------------------------------------------------------------
-
-
-def _evidence(d: object, path: str) -> Evidence:
-    obj = _object(d, path)
-    # A missing key is ABSENT (the field does not exist on that side); null is a real value.
-    return Evidence(
-        path=_str(obj, "path", path),
-        op=_enum(DiffOp, obj, "op", path),
-        git=obj.get("git", ABSENT),
-        live=obj.get("live", ABSENT),
+def _stuck(obj: Json) -> StuckApp:
+    return StuckApp(
+        app=AppName(obj["app"]),
+        health=obj["health"],
+        since=_opt_time(obj["since"]),
+        pods=tuple(
+            PodDiagnosis(
+                **{k: p[k] for k in ("namespace", "name", "container", "reason", "restarts")},
+                started_at=_opt_time(p["started_at"]),
+                message=p["message"],
+                log=tuple(p["log"]),
+            )
+            for p in obj["pods"]
+        ),
     )
 
 
-def _fix(d: object, path: str) -> Fix:
-    obj = _object(d, path)
-    return Fix(kind=_enum(FixKind, obj, "kind", path), text=_str(obj, "text", path))
+def _opt_time(value: str | None) -> datetime | None:
+    return None if value is None else _time(value)
 
 
-def _pod(d: object, path: str) -> PodDiagnosis:
-    obj = _object(d, path)
-    return PodDiagnosis(
-        namespace=_str(obj, "namespace", path),
-        name=_str(obj, "name", path),
-        container=_str(obj, "container", path),
-        reason=_str(obj, "reason", path),
-        restarts=_int(obj, "restarts", path),
-        started_at=_opt_datetime(obj, "started_at", path),
-        message=_str(obj, "message", path),
-        log=_list_of(obj, "log", path, _any_str),
-    )
+def _time(value: str) -> datetime:
+    # Python 3.11's fromisoformat reads the "Z" suffix the model writes; validate checked it.
+    return datetime.fromisoformat(value)
 
 
-def _scan_error(d: object, path: str) -> ScanError:
-    obj = _object(d, path)
-    return ScanError(
-        app=_str(obj, "app", path),
-        source=_str(obj, "source", path),
-        message=_str(obj, "message", path),
-    )
+# --- validation against bot.core.report_schema ----------------------------------------------
+
+_WORDS: Final = {
+    "object": "an object",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "boolean": "true or false",
+}
+_UNION_WORDS: Final = {("boolean", "null"): "true, false or null"}
 
 
-def _totals(d: object, path: str) -> Totals:
-    obj = _object(d, path)
-    return Totals(
-        total=_int(obj, "total", path),
-        out_of_sync=_int(obj, "out_of_sync", path),
-        progressing=_int(obj, "progressing", path),
-        stuck=_int(obj, "stuck", path),
-    )
+def validate(d: object, name: str, path: str = ROOT) -> Json:
+    """``d`` checked against ``SCHEMAS[name]``: the subset of JSON Schema the report uses.
 
+    Types, required keys, enums, ``date-time`` strings, items, ``additionalProperties``,
+    ``$ref`` and a nullable ``oneOf``. Unknown keys are allowed (a newer server may add some).
 
-def _health(obj: Mapping[str, Any], path: str) -> dict[str, str]:
-    if "health" not in obj:
-        return {}
-    health = _object(obj["health"], f"{path}.health")
-    return {app: _str(health, app, f"{path}.health") for app in health}
-
-
-# --- primitives -----------------------------------------------------------------------------
-
-
-def _object(d: object, path: str) -> Mapping[str, Any]:
-    if not isinstance(d, Mapping) or not all(isinstance(k, str) for k in d):
-        raise _wrong(path, "an object", d)
+    Raises:
+        InputError: naming the first offending JSON path.
+    """
+    _check(d, SCHEMAS[name], path)
+    assert isinstance(d, Mapping)  # _check raised otherwise; narrows the type
     return d
 
 
-def _field(obj: Mapping[str, Any], key: str, path: str) -> Any:
-    if key not in obj:
-        raise InputError(f"{path}.{key}: missing")
-    return obj[key]
+def _check(value: object, schema: Mapping[str, Any], path: str) -> None:
+    if "$ref" in schema:
+        _check(value, SCHEMAS[schema["$ref"].removeprefix(REF_PREFIX)], path)
+        return
+    if "oneOf" in schema:
+        # The schema's only union: a reference or null.
+        if value is not None:
+            _check(value, schema["oneOf"][0], path)
+        return
+    if "type" not in schema:
+        return  # any JSON value
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    if value is None and "null" in types:
+        return
+    if not any(_is(value, t) for t in types if t != "null"):
+        expected = _UNION_WORDS.get(tuple(types)) or _WORDS[types[0]]
+        got = "null" if value is None else type(value).__name__
+        raise InputError(f"{path}: expected {expected}, got {got}")
+    if isinstance(value, str):
+        _check_string(value, schema, path)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check(item, schema["items"], f"{path}[{i}]")
+    elif isinstance(value, Mapping):
+        _check_object(value, schema, path)
 
 
-def _str(obj: Mapping[str, Any], key: str, path: str) -> str:
-    return _any_str(_field(obj, key, path), f"{path}.{key}")
+def _is(value: object, json_type: str) -> bool:
+    if json_type == "object":
+        return isinstance(value, Mapping) and all(isinstance(k, str) for k in value)
+    if json_type == "integer":
+        # bool is an int subclass; `true` is not a count.
+        return isinstance(value, int) and not isinstance(value, bool)
+    kinds = {"array": list, "string": str, "boolean": bool}
+    return isinstance(value, kinds[json_type])
 
 
-def _any_str(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        raise _wrong(path, "a string", value)
-    return value
+def _check_string(value: str, schema: Mapping[str, Any], path: str) -> None:
+    if "enum" in schema and value not in schema["enum"]:
+        allowed = ", ".join(schema["enum"])
+        raise InputError(f"{path}: {value!r} is not one of {allowed}")
+    if schema.get("format") == "date-time":
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise InputError(f"{path}: {value!r} is not an ISO-8601 datetime") from None
 
 
-def _int(obj: Mapping[str, Any], key: str, path: str) -> int:
-    value = _field(obj, key, path)
-    # bool is an int subclass; `true` is not a count.
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _wrong(f"{path}.{key}", "an integer", value)
-    return value
-
-
-def _bool(obj: Mapping[str, Any], key: str, path: str) -> bool:
-    value = _field(obj, key, path)
-    if not isinstance(value, bool):
-        raise _wrong(f"{path}.{key}", "true or false", value)
-    return value
-
-
-def _enum(cls: type[E], obj: Mapping[str, Any], key: str, path: str) -> E:
-    raw = _str(obj, key, path)
-    try:
-        return cls(raw)
-    except ValueError:
-        allowed = ", ".join(str(m.value) for m in cls)
-        raise InputError(f"{path}.{key}: {raw!r} is not one of {allowed}") from None
-
-
-def _opt_datetime(obj: Mapping[str, Any], key: str, path: str) -> datetime | None:
-    if _field(obj, key, path) is None:
-        return None
-    return _datetime(obj, key, path)
-
-
-def _datetime(obj: Mapping[str, Any], key: str, path: str) -> datetime:
-    raw = _str(obj, key, path)
-    try:
-        # Python 3.11's fromisoformat reads the "Z" suffix the model writes.
-        return datetime.fromisoformat(raw)
-    except ValueError:
-        raise InputError(f"{path}.{key}: {raw!r} is not an ISO-8601 datetime") from None
-
-
-def _list_of(
-    obj: Mapping[str, Any], key: str, path: str, item: Callable[[object, str], T]
-) -> tuple[T, ...]:
-    value = _field(obj, key, path)
-    where = f"{path}.{key}"
-    if not isinstance(value, list):
-        raise _wrong(where, "a list", value)
-    return tuple(item(v, f"{where}[{i}]") for i, v in enumerate(value))
-
-
-def _wrong(path: str, expected: str, value: object) -> InputError:
-    got = "null" if value is None else type(value).__name__
-    return InputError(f"{path}: expected {expected}, got {got}")
+def _check_object(value: Mapping[str, Any], schema: Mapping[str, Any], path: str) -> None:
+    for key in schema.get("required", ()):
+        if key not in value:
+            raise InputError(f"{path}.{key}: missing")
+    for key, sub in schema.get("properties", {}).items():
+        if key in value:
+            _check(value[key], sub, f"{path}.{key}")
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, Mapping):
+        for key, item in value.items():
+            _check(item, extra, f"{path}.{key}")

@@ -22,6 +22,7 @@ from bot.core.model import (
     ResourceKey,
     ResourceStatus,
 )
+from bot.core.raw import AppName
 from bot.errors import InputError
 
 _T = TypeVar("_T")
@@ -50,7 +51,7 @@ def parse_application(raw: RawObject, control_plane_namespace: str) -> Applicati
     sync = _obj(status, "sync", f"{where}.status", required=False)
     health = _obj(status, "health", f"{where}.status", required=False)
     return Application(
-        name=name,
+        name=AppName(name),
         namespace=namespace,
         control_plane_namespace=control_plane_namespace,
         project=_opt(spec, "project", str, f"{where}.spec") or "default",

@@ -8,25 +8,21 @@ every object's identity (and, for pods, the workloads that own it) plus every re
 makes, bucketed under the object it names. A zombie's users are then a dictionary lookup, and
 the raw list can be dropped page by page, so memory follows the references, not the JSON.
 
-What counts as a reference, and how a listed object names what it uses, is `bot.core.usage`'s
-business (it passes its indexer in); this module only stores and answers. An index built from a
-list holding anything not shaped like a Kubernetes object is not ``readable``: the zombies that
-need it are then "could not verify", never "safe" (the one-sided rule of `usage`).
+What counts as a reference, and how a listed object names what it uses, is the business of
+`bot.core.references` (`bot.core.usage` passes the indexer in); this module only stores and
+answers. An index built from a list holding anything not shaped like a Kubernetes object is not
+``readable``: the zombies that need it are then "could not verify", never "safe" (the
+one-sided rule of `usage`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from bot.core.model import KindRef, RawObject, ResourceKey
-
-Match = tuple[str, Any, Any]
-"""What a reference names: (kind, namespace, name); see `bot.core.usage`."""
-
-Indexer = Callable[[RawObject], Iterator[tuple[Match, str]]]
-"""A listed object → every (object it references, through which field), in field order."""
+from bot.core.model import KindRef, ResourceKey
+from bot.core.references import Indexer, Match
 
 Owners = Callable[[ResourceKey, Mapping[str, Any]], tuple[ResourceKey, ...]]
 """A listed object's key and metadata → the objects that own it, nearest first."""

@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.model import TRACKING_ID_ANNOTATION, Application, RawObject, ResourceKey
+from bot.core.raw import TrackingName
 
 
 @dataclass(frozen=True, slots=True)
 class TrackingId:
     """A parsed tracking id: which app claims the object, and which object it claims."""
 
-    app: str
+    app: TrackingName
     group: str
     kind: str
     namespace: str
@@ -49,7 +50,7 @@ def parse_id(text: str) -> TrackingId | None:
     namespace, slash2, name = ns_name.rpartition("/")
     if not (slash and slash2 and kind and name):
         return None
-    return TrackingId(app=app, group=group, kind=kind, namespace=namespace, name=name)
+    return TrackingId(app=TrackingName(app), group=group, kind=kind, namespace=namespace, name=name)
 
 
 def live_id(live: RawObject | None) -> str | None:

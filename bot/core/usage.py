@@ -19,34 +19,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from bot.core import references
 from bot.core.model import KindRef, RawObject, ResourceKey
-from bot.core.reference_index import IndexBuilder, Indexer, Match, ReferenceIndex, Referrer
-
-PODS: Final = KindRef("", "v1", "Pod", "pods")
-PVCS: Final = KindRef("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims")
-INGRESSES: Final = KindRef("networking.k8s.io", "v1", "Ingress", "ingresses")
-ROLE_BINDINGS: Final = KindRef("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings")
-CLUSTER_ROLE_BINDINGS: Final = KindRef(
-    "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False
-)
-API_SERVICES: Final = KindRef("apiregistration.k8s.io", "v1", "APIService", "apiservices", False)
-VALIDATING_WEBHOOKS: Final = KindRef(
-    "admissionregistration.k8s.io",
-    "v1",
-    "ValidatingWebhookConfiguration",
-    "validatingwebhookconfigurations",
-    False,
-)
-MUTATING_WEBHOOKS: Final = KindRef(
-    "admissionregistration.k8s.io",
-    "v1",
-    "MutatingWebhookConfiguration",
-    "mutatingwebhookconfigurations",
-    False,
-)
-
-_DEFAULT_CLASS_ANNOTATION: Final = "ingressclass.kubernetes.io/is-default-class"
-_LEGACY_CLASS_ANNOTATION: Final = "kubernetes.io/ingress.class"
+from bot.core.reference_index import IndexBuilder, ReferenceIndex, Referrer
+from bot.core.references import PODS, Match, crd_served_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,64 +68,25 @@ class Verdict:
 # --- what to list ----------------------------------------------------------------------------
 
 
-def crd_served_kind(crd: RawObject) -> KindRef | None:
-    """The custom resources a live CRD serves (storage version), or ``None`` if unreadable."""
-    spec = crd.get("spec")
-    names = spec.get("names") if isinstance(spec, dict) else None
-    if not isinstance(spec, dict) or not isinstance(names, dict):
-        return None
-    listed = spec.get("versions")
-    versions = (
-        [v for v in listed if isinstance(v, dict) and v.get("name")]
-        if isinstance(listed, list)
-        else []
-    )
-    chosen = next((v for v in versions if v.get("storage")), versions[0] if versions else None)
-    group, kind, plural = spec.get("group"), names.get("kind"), names.get("plural")
-    if chosen is None or not (isinstance(group, str) and group and kind and plural):
-        return None
-    return KindRef(
-        group, str(chosen["name"]), str(kind), str(plural), spec.get("scope") != "Cluster"
-    )
-
-
 def lookups_for(key: ResourceKey, live: RawObject | None) -> frozenset[KindRef]:
     """The cluster-wide lists needed to find users of ``key`` (empty for kinds nothing uses)."""
     if key.kind == "CustomResourceDefinition":
         served = crd_served_kind(live or {})
         return frozenset({served}) if served else frozenset()
-    return frozenset(_LISTS.get((key.group, key.kind), ()))
+    return frozenset(references.LISTS.get((key.group, key.kind), ()))
 
 
-# --- who uses it -----------------------------------------------------------------------------
+# --- who uses it ----------------------------------------------------------------------------
 #
 # Every user is found through an index (`bot.core.reference_index`) rather than by asking each
-# listed object about each zombie: each needed list is walked once per scan, every reference an
-# object makes is bucketed under the object it names, and each zombie is then looked up. 200
-# apps with zombies in a cluster of 7,600 pods cost 7,600 pod walks, not 1.5 million.
-#
-# A Match is what a reference names: (kind, namespace, name). The namespace is ``None`` for
-# references by name alone (a ClusterRole, a PriorityClass, the namespace itself); values are
-# read as-is from the listed object, so a wrong-typed one simply names nothing.
+# listed object about each zombie: each needed list is walked once per scan (the service builds
+# the index as the pages arrive and shares it between apps), every reference an object makes is
+# bucketed under the object it names, and each zombie is then looked up. 200 apps with zombies
+# in a cluster of 7,600 pods cost 7,600 pod walks, not 1.5 million.
 
 Inventory = Mapping[KindRef, Sequence[RawObject] | ReferenceIndex]
 """The lists a classification may search: raw (tests, one-off callers) or indexed once per
 scan by the service; a missing entry means the list could not be read."""
-
-_DEFAULT_CLASS: Final[Match] = ("default IngressClass", None, None)
-"""What an Ingress without any class names: whichever IngressClass is the cluster default."""
-
-_BY_NAME: Final = frozenset(
-    {
-        "IngressClass",
-        "ClusterRole",
-        "PriorityClass",
-        "StorageClass",
-        "PersistentVolume",
-        "Namespace",
-    }
-)
-"""Kinds referenced by name alone, whatever namespace the referring object lives in."""
 
 
 def find_users(
@@ -177,7 +114,8 @@ def find_users(
 
 def index_builder(ref: KindRef) -> IndexBuilder:
     """A builder of the `ReferenceIndex` of list ``ref`` (feed it the listed objects)."""
-    return IndexBuilder(ref, _INDEXERS.get(ref, _no_refs), _pod_owners if ref == PODS else None)
+    indexer = references.INDEXERS.get(ref, _no_refs)
+    return IndexBuilder(ref, indexer, _pod_owners if ref == PODS else None)
 
 
 def indexed(inventory: Inventory) -> dict[KindRef, ReferenceIndex]:
@@ -203,35 +141,23 @@ def _no_refs(_: RawObject) -> Iterator[tuple[Match, str]]:
     return iter(())
 
 
-def _matches(key: ResourceKey, live: RawObject | None) -> tuple[Match, ...]:
-    """How references to ``key`` are bucketed (a default IngressClass also has classless ones)."""
-    own = (key.kind, None if key.kind in _BY_NAME else key.namespace, key.name)
-    if key.kind == "IngressClass" and _is_default_class(live or {}):
-        return own, _DEFAULT_CLASS
-    return (own,)
-
-
-def _is_default_class(live: RawObject) -> bool:
-    return (_meta(live).get("annotations") or {}).get(_DEFAULT_CLASS_ANNOTATION) == "true"
-
-
 def _usage(
     key: ResourceKey,
     live: RawObject | None,
     indexes: Mapping[KindRef, ReferenceIndex],
     zombies: frozenset[ResourceKey],
 ) -> Usage:
-    """The users of ``key``: list by list in `_LISTS` order, each list in its own order."""
+    """The users of ``key``: list by list in `LISTS` order, each list in its own order."""
     if key.kind == "CustomResourceDefinition":
         return _crd_users(key, live or {}, indexes)
     users: list[User] = []
     missing: list[KindRef] = []
-    for ref in _LISTS.get((key.group, key.kind), ()):
+    for ref in references.LISTS.get((key.group, key.kind), ()):
         index = indexes.get(ref)
         if index is None:
             missing.append(ref)
             continue
-        found = [index.references_to(match) for match in _matches(key, live)]
+        found = [index.references_to(match) for match in references.matches(key, live)]
         for _, referrer, via in heapq.merge(*found, key=lambda entry: entry[0]):
             users.append(User(_user_key(referrer, zombies), via))
     return Usage(users=tuple(dict.fromkeys(users)), missing=tuple(missing))
@@ -270,155 +196,6 @@ def _pod_owners(pod: ResourceKey, meta: Mapping[str, Any]) -> tuple[ResourceKey,
             deployment = name.removesuffix(f"-{template_hash}")
             owners.append(ResourceKey("apps", "Deployment", pod.namespace, deployment))
     return tuple(owners)
-
-
-def _meta(obj: RawObject) -> Mapping[str, Any]:
-    return obj.get("metadata") or {}
-
-
-def _ingress_refs(ing: RawObject) -> Iterator[tuple[Match, str]]:
-    """An Ingress names its class, its TLS Secrets and its backend Services."""
-    meta, spec = _meta(ing), ing.get("spec") or {}
-    namespace = meta.get("namespace")
-    class_name = spec.get("ingressClassName")
-    legacy = (meta.get("annotations") or {}).get(_LEGACY_CLASS_ANNOTATION)
-    yield ("IngressClass", None, class_name), "spec.ingressClassName"
-    yield ("IngressClass", None, legacy), f"{_LEGACY_CLASS_ANNOTATION} annotation"
-    if not class_name and not legacy:
-        yield _DEFAULT_CLASS, "no class set, and this is the default IngressClass"
-    for tls in spec.get("tls") or []:
-        yield ("Secret", namespace, tls.get("secretName")), "spec.tls"
-    backends = [spec.get("defaultBackend") or spec.get("backend") or {}]
-    for rule in spec.get("rules") or []:
-        backends += [p.get("backend") or {} for p in (rule.get("http") or {}).get("paths") or []]
-    for backend in backends:
-        yield ("Service", namespace, _backend_service(backend)), "backend"
-
-
-def _binding_refs(binding: RawObject) -> Iterator[tuple[Match, str]]:
-    """A (Cluster)RoleBinding names its role and its ServiceAccount subjects."""
-    ref = binding.get("roleRef") or {}
-    if ref.get("kind") == "ClusterRole":
-        yield ("ClusterRole", None, ref.get("name")), "roleRef"
-    elif ref.get("kind") == "Role":
-        yield ("Role", _meta(binding).get("namespace"), ref.get("name")), "roleRef"
-    for subject in binding.get("subjects") or []:
-        if subject.get("kind") == "ServiceAccount":
-            yield ("ServiceAccount", subject.get("namespace"), subject.get("name")), "subjects"
-
-
-def _pod_refs(pod: RawObject) -> Iterator[tuple[Match, str]]:
-    """A pod names its namespace and whatever its spec names (see `pod_references`)."""
-    namespace = _meta(pod).get("namespace")
-    yield ("Namespace", None, namespace), "runs in it"
-    for kind, name, via in pod_references(pod):
-        yield (kind, None if kind in _BY_NAME else namespace, name), via
-
-
-def pod_references(pod: RawObject) -> Iterator[tuple[str, Any, str]]:
-    """Every object a pod spec names: (kind, name, through which field)."""
-    spec = pod.get("spec") or {}
-    account = spec.get("serviceAccountName") or spec.get("serviceAccount")
-    if account:
-        yield "ServiceAccount", account, "serviceAccountName"
-    if spec.get("priorityClassName"):
-        yield "PriorityClass", spec["priorityClassName"], "priorityClassName"
-    for secret in spec.get("imagePullSecrets") or []:
-        yield "Secret", secret.get("name"), "imagePullSecrets"
-    for volume in spec.get("volumes") or []:
-        yield from _volume_references(volume)
-    for group in ("initContainers", "containers", "ephemeralContainers"):
-        for container in spec.get(group) or []:
-            yield from _container_references(container)
-
-
-def _volume_references(volume: Mapping[str, Any]) -> Iterator[tuple[str, Any, str]]:
-    via = f"volume {volume.get('name')}"
-    if "configMap" in volume:
-        yield "ConfigMap", (volume["configMap"] or {}).get("name"), via
-    if "secret" in volume:
-        yield "Secret", (volume["secret"] or {}).get("secretName"), via
-    if "persistentVolumeClaim" in volume:
-        yield "PersistentVolumeClaim", (volume["persistentVolumeClaim"] or {}).get("claimName"), via
-    for source in (volume.get("projected") or {}).get("sources") or []:
-        if "configMap" in source:
-            yield "ConfigMap", (source["configMap"] or {}).get("name"), f"projected {via}"
-        if "secret" in source:
-            yield "Secret", (source["secret"] or {}).get("name"), f"projected {via}"
-
-
-def _container_references(container: Mapping[str, Any]) -> Iterator[tuple[str, Any, str]]:
-    name = container.get("name")
-    for env in container.get("env") or []:
-        source = env.get("valueFrom") or {}
-        if "configMapKeyRef" in source:
-            yield "ConfigMap", source["configMapKeyRef"].get("name"), f"env of container {name}"
-        if "secretKeyRef" in source:
-            yield "Secret", source["secretKeyRef"].get("name"), f"env of container {name}"
-    for env_from in container.get("envFrom") or []:
-        if "configMapRef" in env_from:
-            yield "ConfigMap", env_from["configMapRef"].get("name"), f"envFrom of container {name}"
-        if "secretRef" in env_from:
-            yield "Secret", env_from["secretRef"].get("name"), f"envFrom of container {name}"
-
-
-def _backend_service(backend: Mapping[str, Any]) -> Any:
-    return (backend.get("service") or {}).get("name") or backend.get("serviceName")
-
-
-def _service_ref(ref: Any) -> Match:
-    ref = ref if isinstance(ref, dict) else {}
-    return "Service", ref.get("namespace"), ref.get("name")
-
-
-def _api_service_refs(api: RawObject) -> Iterator[tuple[Match, str]]:
-    """An APIService is served by the Service its spec names."""
-    yield _service_ref((api.get("spec") or {}).get("service")), "spec.service"
-
-
-def _webhook_refs(config: RawObject) -> Iterator[tuple[Match, str]]:
-    """Each webhook of a configuration calls the Service its client config names."""
-    for hook in config.get("webhooks") or []:
-        yield (
-            _service_ref((hook.get("clientConfig") or {}).get("service")),
-            (f"webhook {hook.get('name')}"),
-        )
-
-
-def _claim_refs(pvc: RawObject) -> Iterator[tuple[Match, str]]:
-    """A claim names its StorageClass, its bound volume and the namespace it is stored in."""
-    spec = pvc.get("spec") or {}
-    yield ("StorageClass", None, spec.get("storageClassName")), "spec.storageClassName"
-    yield ("PersistentVolume", None, spec.get("volumeName")), "spec.volumeName"
-    yield ("Namespace", None, _meta(pvc).get("namespace")), "stored in it"
-
-
-_INDEXERS: Final[dict[KindRef, Indexer]] = {
-    PODS: _pod_refs,
-    PVCS: _claim_refs,
-    INGRESSES: _ingress_refs,
-    ROLE_BINDINGS: _binding_refs,
-    CLUSTER_ROLE_BINDINGS: _binding_refs,
-    API_SERVICES: _api_service_refs,
-    VALIDATING_WEBHOOKS: _webhook_refs,
-    MUTATING_WEBHOOKS: _webhook_refs,
-}
-
-_LISTS: Final[dict[tuple[str, str], tuple[KindRef, ...]]] = {
-    ("networking.k8s.io", "IngressClass"): (INGRESSES,),
-    ("rbac.authorization.k8s.io", "Role"): (ROLE_BINDINGS,),
-    ("rbac.authorization.k8s.io", "ClusterRole"): (ROLE_BINDINGS, CLUSTER_ROLE_BINDINGS),
-    ("", "ServiceAccount"): (PODS, ROLE_BINDINGS, CLUSTER_ROLE_BINDINGS),
-    ("", "ConfigMap"): (PODS,),
-    ("", "Secret"): (PODS, INGRESSES),
-    ("", "Service"): (INGRESSES, API_SERVICES, VALIDATING_WEBHOOKS, MUTATING_WEBHOOKS),
-    ("", "PersistentVolumeClaim"): (PODS,),
-    ("", "PersistentVolume"): (PVCS,),
-    ("scheduling.k8s.io", "PriorityClass"): (PODS,),
-    ("storage.k8s.io", "StorageClass"): (PVCS,),
-    ("", "Namespace"): (PODS, PVCS),
-}
-"""The lists searched for users of each kind, in the order users are reported."""
 
 
 # --- safety and order ------------------------------------------------------------------------

@@ -11,26 +11,24 @@ import argparse
 import logging
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, Protocol, TextIO
 
 from pydantic import SecretStr
 
 from bot import __version__, logs
-from bot.adapters.redis_store import RedisStore
-from bot.adapters.slack_poster import SlackPoster, build_web_client
 from bot.core.digest import build_digest
-from bot.delivery.digest_render import digest_blocks, digest_text
-from bot.delivery.notify import Notifier, Renderers
-from bot.delivery.slack.escalation import escalation_message
+from bot.delivery.digest_render import digest_text
 from bot.delivery.text import Style, render_app, render_logs, render_scan, to_json
 from bot.errors import ConfigError, DeliveryError, InputError, StoreError, UpstreamError
-from bot.ports import Classifier
-from bot.service import DriftService
+from bot.ports import Classifier, StateStore
+from bot.service.digest import Notifier
 from bot.settings import Settings, load_settings
-from bot.wiring import build_classifier, build_service, build_store, utc_now
+
+Role = Literal["all", "classifier", "slack"]
 
 EXIT_OK = 0
 EXIT_DRIFT = 1
@@ -42,11 +40,38 @@ log = logging.getLogger(__name__)
 DEMO_TOKEN = "demo-token"  # noqa: S105  # the simulator's own token; it guards nothing real
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
-    """Run one command; return the exit code (``python -m bot`` and the console script)."""
+class Builders(Protocol):
+    """What the commands need built; `bot.wiring.Builders` builds them over the real adapters."""
+
+    def session(
+        self, settings: Settings, *, acks: bool = True
+    ) -> AbstractContextManager[tuple[Classifier, StateStore | None]]:
+        """The classifier (acks applied when REDIS_URL is set) and store, closed afterwards."""
+        ...
+
+    def notifier(
+        self, settings: Settings, classifier: Classifier, store: StateStore | None, *, post: bool
+    ) -> Notifier:
+        """Digest and escalation; with ``post``, posting to Slack with SLACK_BOT_TOKEN."""
+        ...
+
+    def service(self, settings: Settings) -> Classifier:
+        """The in-process classifier, uncached (the demo scans once)."""
+        ...
+
+    def serve(self, settings: Settings, *, role: Role, port: int | None) -> int:
+        """Build and run ``drift-bot serve``; returns the exit code."""
+        ...
+
+
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, builders: Builders
+) -> int:
+    """Run one command; return the exit code (`bot.wiring.main` passes the real builders)."""
     out = stdout or sys.stdout
     parser = _parser()
     args = parser.parse_args(argv)
+    args.builders = builders
     try:
         settings = load_settings()
         # Commands print their answer on stdout; stderr stays quiet unless asked (-v) or serving.
@@ -131,23 +156,8 @@ def _output_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@contextmanager
-def _session(
-    settings: Settings, *, acks: bool = True
-) -> Iterator[tuple[Classifier, RedisStore | None]]:
-    """The classifier (acks applied when REDIS_URL is set) and store, closed afterwards."""
-    store = build_store(settings) if acks else None
-    classifier = build_classifier(settings, store)
-    try:
-        yield classifier, store
-    finally:
-        classifier.close()
-        if store is not None:
-            store.close()
-
-
 def _scan(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    with _session(settings) as (classifier, _):
+    with args.builders.session(settings) as (classifier, _):
         report = classifier.scan(args.app)
     if args.format == "json":
         out.write(to_json(report.to_json()))
@@ -158,7 +168,7 @@ def _scan(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _app(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    with _session(settings) as (classifier, _):
+    with args.builders.session(settings) as (classifier, _):
         report = classifier.app_report(args.name)
     if args.format == "json":
         out.write(to_json(report.to_json()))
@@ -168,12 +178,12 @@ def _app(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _logs(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    with _session(settings, acks=False) as (classifier, _):
+    with args.builders.session(settings, acks=False) as (classifier, _):
         stuck = classifier.logs_report(args.name)
     if args.format == "json":
         out.write(to_json(stuck.to_json()))
     else:
-        out.write(render_logs(stuck, utc_now(), _style(args, out)))
+        out.write(render_logs(stuck, datetime.now(UTC), _style(args, out)))
     return EXIT_OK
 
 
@@ -181,19 +191,9 @@ def _digest(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.force and not args.post:
         msg = "--force only makes sense with --post (it re-posts today's digest)"
         raise InputError(msg)
-    poster = SlackPoster(build_web_client(settings)) if args.post else None
-    with _session(settings) as (classifier, store):
-        notifier = Notifier(
-            classifier,
-            store,
-            poster,
-            Renderers(digest=digest_blocks, escalation=escalation_message),
-            channel=settings.drift_channel,
-            oncall_group=settings.drift_oncall_group,
-            timezone=settings.drift_timezone,
-            reping_after=settings.drift_reping_after,
-            clock=utc_now,
-        )
+    builders: Builders = args.builders
+    with builders.session(settings) as (classifier, store):
+        notifier = builders.notifier(settings, classifier, store, post=args.post)
         if not args.post:
             out.write(digest_text(notifier.build_digest()))
             return EXIT_OK
@@ -203,9 +203,8 @@ def _digest(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from bot.delivery import serve
-
-    return serve.run(settings, role=args.role, port=args.port)
+    builders: Builders = args.builders
+    return builders.serve(settings, role=args.role, port=args.port)
 
 
 def _demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -214,7 +213,7 @@ def _demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
     with (
         tempfile.TemporaryDirectory(prefix="drift-bot-demo-") as tmp,
-        Simulator(scenarios.seed(now=utc_now()), token=DEMO_TOKEN) as sim,
+        Simulator(scenarios.seed(now=datetime.now(UTC)), token=DEMO_TOKEN) as sim,
     ):
         demo_settings = settings.model_copy(
             update={
@@ -226,7 +225,7 @@ def _demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
                 "drift_app_namespaces": [],
             }
         )
-        service: DriftService = build_service(demo_settings)
+        service = args.builders.service(demo_settings)
         try:
             report = service.scan()
         finally:

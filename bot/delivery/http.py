@@ -25,10 +25,10 @@ from typing import Any, Final, TypeAlias
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 from waitress.server import create_server
+
+from bot.delivery.slack.app import BoltApp, wsgi_handler
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ _JSON: Final = [("Content-Type", "application/json")]
 
 
 def build_wsgi_app(
-    slack_app: App | None,
+    slack_app: BoltApp | None,
     *,
     ready: ReadyCheck,
     metrics_registry: CollectorRegistry,
@@ -62,7 +62,7 @@ def build_wsgi_app(
         metrics_registry: the registry ``/metrics`` exposes.
         api: the classification API, mounted at ``/api/v1``.
     """
-    slack = SlackRequestHandler(slack_app, path=SLACK_PATH) if slack_app is not None else None
+    slack = wsgi_handler(slack_app, SLACK_PATH) if slack_app is not None else None
     metrics = make_wsgi_app(registry=metrics_registry)
 
     def route(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

@@ -15,7 +15,8 @@ Three things APScheduler 3 does not do for us:
 * Retrying a failed digest. The next cron run is tomorrow, so a failed post (or a replica that
   found another one mid-post) looks again a few times, a few minutes apart.
 
-Every replica runs the scheduler; `bot.delivery.notify` makes the side effects happen once.
+Every replica runs the scheduler; `bot.service.digest` and `bot.service.escalation` make the side
+effects happen once.
 Job functions never raise: a failing job logs and returns, so the scheduler thread lives on.
 """
 
@@ -32,8 +33,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.delivery.notify import Notifier, time_zone
 from bot.errors import ConfigError, DriftBotError
+from bot.service.digest import Notifier, time_zone
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.caching import CachedClassifier
 from bot.errors import UpstreamUnavailableError
+from bot.service.caching import CachedClassifier
 from tests.api.api_fakes import FakeClassifier
 
 TTL = timedelta(seconds=30)

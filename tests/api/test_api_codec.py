@@ -29,6 +29,7 @@ from tests.api.api_fakes import (
     stuck_app,
     zombie_finding,
 )
+from tests.schema_check import assert_matches_schema
 
 
 def _wire(payload: dict[str, Any]) -> Any:
@@ -214,3 +215,19 @@ def test_every_fix_kind_round_trips() -> None:
     for kind in FixKind:
         finding = replace(zombie_finding(), fix=replace(zombie_finding().fix, kind=kind))
         assert finding_from_json(_wire(finding.to_json())).fix.kind is kind
+
+
+def test_every_emitted_report_matches_the_schema() -> None:
+    """Scan and app reports (stuck diagnosis included) validate against report_schema."""
+    assert_matches_schema(_wire(scan_report().to_json()), "ScanReport")
+    report = replace(app_report(), stuck=stuck_app("gitea"))
+    assert_matches_schema(_wire(report.to_json()), "AppReport")
+    assert_matches_schema(_wire(app_report().to_json()), "AppReport")
+
+
+def test_an_undeclared_key_fails_the_schema_check() -> None:
+    """The strict check refuses keys the schema does not declare, at any depth."""
+    doc = _wire(scan_report().to_json())
+    doc["findings"][0]["fix"]["extra"] = 1
+    with pytest.raises(AssertionError, match=r"\$\.findings\[0\]\.fix: keys not in the schema"):
+        assert_matches_schema(doc, "ScanReport")

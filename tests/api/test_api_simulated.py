@@ -21,10 +21,10 @@ import pytest
 
 from bot import wiring
 from bot.adapters.remote_classifier import RemoteClassifier
-from bot.caching import CachedClassifier
 from bot.delivery.api import build_api_app
 from bot.errors import UpstreamUnavailableError
-from bot.service import DriftService
+from bot.service.caching import CachedClassifier
+from bot.service.scan import DriftService
 from bot.settings import Settings, load_settings
 from bot.simulator import Fault, Simulator, scenarios
 from tests.api.api_fakes import API_TOKEN, serving

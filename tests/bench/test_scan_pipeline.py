@@ -18,13 +18,13 @@ from pathlib import Path
 import kubernetes.config
 import pytest
 
-from bot import service as service_module
 from bot.adapters.argocd import ArgoClient
 from bot.adapters.kube import KubeReader
 from bot.core import classify
 from bot.core.model import Application, ScanReport
 from bot.errors import UnknownAppError, UpstreamUnavailableError
-from bot.service import DriftService
+from bot.service import scan as service_module
+from bot.service.scan import DriftService
 from bot.simulator import Fault, Scenario, Simulator, scenarios
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

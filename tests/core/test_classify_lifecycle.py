@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.core import classify, parse, usage
+from bot.core import classify, parse
+from bot.core import references as refs
 from bot.core.model import DriftClass, FixKind, KindRef, ResourceKey
 from tests.core.conftest import K8s
 
@@ -43,7 +44,7 @@ def test_pruning_candidate_is_a_zombie_unless_hook(
             annotations=annotations,
         )
     )
-    inventory: dict[KindRef, list[dict[str, Any]]] = {usage.ROLE_BINDINGS: []}
+    inventory: dict[KindRef, list[dict[str, Any]]] = {refs.ROLE_BINDINGS: []}
     finding = K8s.classify_one(None, role, requires_pruning=True, inventory=inventory)
     assert finding.drift_class is expected
 
@@ -62,7 +63,7 @@ def test_unused_zombie_is_safe_with_verification_dump_and_delete() -> None:
         requires_pruning=True,
         app="infisical",
         dest=NS,
-        inventory={usage.INGRESSES: [ingress]},
+        inventory={refs.INGRESSES: [ingress]},
     )
     assert finding.drift_class is D
     assert finding.safe_to_delete is True
@@ -86,7 +87,11 @@ def test_used_zombie_is_not_safe_and_says_do_not_delete() -> None:
     """The seed's redis ServiceAccount is run by a live pod: safe_to_delete false, pod named."""
     sa = K8s.tracked(K8s.obj("ServiceAccount", "redis", NS), "infisical", NS)
     pod = K8s.obj("Pod", "infisical-redis-master-0", NS, spec={"serviceAccountName": "redis"})
-    inventory = {usage.PODS: [pod], usage.ROLE_BINDINGS: [], usage.CLUSTER_ROLE_BINDINGS: []}
+    inventory = {
+        refs.PODS: [pod],
+        refs.ROLE_BINDINGS: [],
+        refs.CLUSTER_ROLE_BINDINGS: [],
+    }
     finding = K8s.classify_one(
         None, sa, requires_pruning=True, app="infisical", dest=NS, inventory=inventory
     )
@@ -128,7 +133,7 @@ def test_seed_infisical_zombies_are_ordered_bindings_first() -> None:
     entries = [K8s.status_entry(K8s.key(o), requires_pruning=True) for o in (role, binding)]
     app = K8s.app("infisical", entries, dest=NS)
     managed = [K8s.managed(None, role), K8s.managed(None, binding)]
-    facts = classify.Facts(inventory={usage.ROLE_BINDINGS: [binding]})
+    facts = classify.Facts(inventory={refs.ROLE_BINDINGS: [binding]})
     findings = classify.classify_app(app, managed, facts)
     by_kind = {f.key.kind: f for f in findings}
     assert by_kind["Role"].safe_to_delete is True
@@ -407,7 +412,7 @@ def test_zombies_of_remote_apps_are_never_safe(destination: dict[str, str], loca
     )
     managed = [K8s.managed(None, nginx)]
     assert bool(classify.plan(app, managed).lookups) is local
-    facts = classify.Facts(inventory={usage.INGRESSES: []})
+    facts = classify.Facts(inventory={refs.INGRESSES: []})
     (finding,) = classify.classify_app(app, managed, facts)
     assert finding.safe_to_delete is local
     if not local:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.core import fixes, usage
+from bot.core import fixes, references, yaml_text
 from bot.core.model import ABSENT, DiffOp, Evidence, FixKind, ResourceKey
 from bot.core.usage import Verdict
 from tests.core.conftest import K8s
@@ -58,7 +58,7 @@ def test_yaml_renders_whole_values_and_list_leaves() -> None:
         (("spec", "items", 0), {"a": 1, "b": [2]}),
         (("spec", "empty"), []),
     ]
-    assert fixes.yaml_at_paths(entries, context={"spec": {"args": ["x", "y"]}}) == "\n".join(
+    assert yaml_text.yaml_at_paths(entries, context={"spec": {"args": ["x", "y"]}}) == "\n".join(
         [
             "spec:",
             "  strategy:",
@@ -83,7 +83,7 @@ def test_yaml_renders_whole_values_and_list_leaves() -> None:
 
 def test_list_items_without_context_get_no_identity_line() -> None:
     """Without the object to read identities from, list items show only the paths' values."""
-    text = fixes.yaml_at_paths([(("spec", "containers", 0, "image"), "nginx:1.25")])
+    text = yaml_text.yaml_at_paths([(("spec", "containers", 0, "image"), "nginx:1.25")])
     assert text == 'spec:\n  containers:\n    - image: "nginx:1.25"'
 
 
@@ -167,7 +167,7 @@ APP = K8s.app("infisical", dest="infisical")
 def test_safe_delete_has_check_dump_order_and_undo() -> None:
     """A safe zombie's fix: verify, dump, delete in order, and how to undo."""
     key = ResourceKey("networking.k8s.io", "IngressClass", "", "nginx")
-    verdict = Verdict(safe=True, step=6, total=11, checked=(usage.INGRESSES,))
+    verdict = Verdict(safe=True, step=6, total=11, checked=(references.INGRESSES,))
     fix = fixes.delete_zombie(APP, key, verdict, {})
     assert fix.kind is FixKind.DELETE
     assert fix.text == "\n".join(
@@ -424,7 +424,7 @@ def test_investigate_lists_fields_and_the_diff_command() -> None:
 )
 def test_yaml_scalar(value: Any, rendered: str) -> None:
     """Scalars are plain when YAML reads them back as the same string, quoted otherwise."""
-    assert fixes.yaml_scalar(value) == rendered
+    assert yaml_text.yaml_scalar(value) == rendered
 
 
 def test_summarize_paths() -> None:

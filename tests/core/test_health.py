@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.core import health
+from bot.core import health, loglines
 from bot.core.model import Application, PodDiagnosis, ResourceKey, ResourceStatus
 
 NOW = datetime(2026, 5, 7, 21, 12, tzinfo=UTC)
@@ -528,7 +528,7 @@ def test_seed_pod_wants_previous_log() -> None:
 
 def test_seed_log_surfaces_the_fatal_line() -> None:
     """The argo-rollouts log gives the fatal plugin-download line, last, with its context."""
-    lines = health.decisive_lines(SEED_LOG)
+    lines = loglines.decisive_lines(SEED_LOG)
     assert lines == tuple(SEED_LOG.splitlines())
     assert lines[-1] == SEED_FATAL
 
@@ -536,7 +536,7 @@ def test_seed_log_surfaces_the_fatal_line() -> None:
 def test_seed_fatal_line_is_found_in_a_long_log() -> None:
     """After hundreds of info lines the fatal one is still what comes back."""
     noise = "".join(f'level=info msg="sync tick" n={i}\n' for i in range(500))
-    lines = health.decisive_lines(noise + SEED_LOG + 'level=info msg="shutting down"\n')
+    lines = loglines.decisive_lines(noise + SEED_LOG + 'level=info msg="shutting down"\n')
     assert SEED_FATAL in lines
     assert len(lines) <= 12
 
@@ -549,7 +549,7 @@ def test_logfmt_error_with_context() -> None:
             *("level=error msg=boom", "level=info msg=d"),
         ]
     )
-    assert health.decisive_lines(log) == (
+    assert loglines.decisive_lines(log) == (
         "level=info msg=b",
         "level=info msg=c",
         "level=error msg=boom",
@@ -563,7 +563,7 @@ def test_json_error_line() -> None:
         '{"level":"error","msg":"db down"}\n'
         '{"level":"info","msg":"x"}\n'
     )
-    assert health.decisive_lines(log, context=0) == ('{"level":"error","msg":"db down"}',)
+    assert loglines.decisive_lines(log, context=0) == ('{"level":"error","msg":"db down"}',)
 
 
 def test_klog_fatal_outranks_errors() -> None:
@@ -573,7 +573,7 @@ def test_klog_fatal_outranks_errors() -> None:
         "F0507 21:00:01.000000       1 main.go:20] cannot load config\n"
         "E0507 21:00:02.000000       1 main.go:30] lost lease\n"
     )
-    assert health.decisive_lines(log, limit=1) == (
+    assert loglines.decisive_lines(log, limit=1) == (
         "F0507 21:00:01.000000       1 main.go:20] cannot load config",
     )
 
@@ -590,7 +590,7 @@ def test_go_panic_brings_the_top_of_its_stack() -> None:
         "\t/src/main.go:12 +0x1d\n"
         "runtime.main()\n"
     )
-    assert health.decisive_lines(log) == (
+    assert loglines.decisive_lines(log) == (
         "starting server",
         "panic: runtime error: invalid memory address or nil pointer dereference",
         "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4a2b3c]",
@@ -611,7 +611,7 @@ def test_python_traceback_gives_header_last_frame_and_exception() -> None:
         "    engine.connect()\n"
         "sqlalchemy.exc.OperationalError: connection refused\n"
     )
-    assert health.decisive_lines(log, context=0) == (
+    assert loglines.decisive_lines(log, context=0) == (
         "Traceback (most recent call last):",
         '  File "/app/db.py", line 6, in connect',
         "    engine.connect()",
@@ -622,7 +622,7 @@ def test_python_traceback_gives_header_last_frame_and_exception() -> None:
 def test_cut_off_traceback_still_shows_its_header() -> None:
     """A traceback cut off by the tail limit still shows its header and last frame."""
     log = 'Traceback (most recent call last):\n  File "/app/x.py", line 1, in <module>\n'
-    assert health.decisive_lines(log) == (
+    assert loglines.decisive_lines(log) == (
         "Traceback (most recent call last):",
         '  File "/app/x.py", line 1, in <module>',
     )
@@ -631,7 +631,10 @@ def test_cut_off_traceback_still_shows_its_header() -> None:
 def test_traceback_without_frames() -> None:
     """A traceback with no frame lines gives its header and exception line."""
     log = "Traceback (most recent call last):\nKeyboardInterrupt\n"
-    assert health.decisive_lines(log) == ("Traceback (most recent call last):", "KeyboardInterrupt")
+    assert loglines.decisive_lines(log) == (
+        "Traceback (most recent call last):",
+        "KeyboardInterrupt",
+    )
 
 
 def test_java_exception_and_cause_with_first_frames() -> None:
@@ -644,7 +647,7 @@ def test_java_exception_and_cause_with_first_frames() -> None:
         "Caused by: java.net.ConnectException: Connection refused\n"
         "\tat java.base/sun.nio.ch.Net.connect0(Native Method)\n"
     )
-    assert health.decisive_lines(log, context=0) == (
+    assert loglines.decisive_lines(log, context=0) == (
         'Exception in thread "main" java.lang.IllegalStateException: context failed',
         "\tat com.example.App.main(App.java:12)",
         "Caused by: java.net.ConnectException: Connection refused",
@@ -665,13 +668,13 @@ def test_java_exception_and_cause_with_first_frames() -> None:
 def test_plain_error_lines_are_decisive(line: str) -> None:
     """Lines without structured levels are recognised by their conventional markers."""
     log = f"starting\n{line}\nexiting cleanly\n"
-    assert health.decisive_lines(log, context=0) == (line,)
+    assert loglines.decisive_lines(log, context=0) == (line,)
 
 
 def test_stated_level_beats_words_in_the_message() -> None:
     """An info line that mentions ERROR in its text is not an error line."""
     log = 'level=info msg="ERROR budget at 20%"\nlevel=info msg=done\n'
-    assert health.decisive_lines(log, limit=1) == ("level=info msg=done",)
+    assert loglines.decisive_lines(log, limit=1) == ("level=info msg=done",)
 
 
 def test_repeated_errors_are_shown_once() -> None:
@@ -680,7 +683,7 @@ def test_repeated_errors_are_shown_once() -> None:
         f'time="2026-05-07T21:0{i}:00Z" level=error msg="dial tcp: refused"' for i in range(5)
     ]
     log = "\n".join(repeated)
-    assert health.decisive_lines(log, context=0) == (repeated[-1],)
+    assert loglines.decisive_lines(log, context=0) == (repeated[-1],)
 
 
 def test_limit_keeps_most_severe_then_latest_in_log_order() -> None:
@@ -692,7 +695,7 @@ def test_limit_keeps_most_severe_then_latest_in_log_order() -> None:
             "level=info msg=tail",
         ]
     )
-    assert health.decisive_lines(log, limit=3, context=0) == (
+    assert loglines.decisive_lines(log, limit=3, context=0) == (
         "level=fatal msg=first-fatal",
         "level=error msg=error-4",
         "level=error msg=error-5",
@@ -702,18 +705,18 @@ def test_limit_keeps_most_severe_then_latest_in_log_order() -> None:
 def test_without_decisive_lines_the_tail_is_returned() -> None:
     """A log with no error markers falls back to its last non-empty lines."""
     log = "one\ntwo\n\nthree\nfour\n\n"
-    assert health.decisive_lines(log, limit=3) == ("two", "three", "four")
+    assert loglines.decisive_lines(log, limit=3) == ("two", "three", "four")
 
 
 @pytest.mark.parametrize("log", ["", "\n\n"])
 def test_empty_log_has_no_lines(log: str) -> None:
     """An empty log gives nothing to show."""
-    assert health.decisive_lines(log) == ()
+    assert loglines.decisive_lines(log) == ()
 
 
 def test_zero_limit_returns_nothing() -> None:
     """A limit of zero asks for no lines at all."""
-    assert health.decisive_lines(SEED_LOG, limit=0) == ()
+    assert loglines.decisive_lines(SEED_LOG, limit=0) == ()
 
 
 def test_log_lines_are_redacted_even_across_lines() -> None:
@@ -724,7 +727,7 @@ def test_log_lines_are_redacted_even_across_lines() -> None:
         "-----END RSA PRIVATE KEY-----\n"
         'level=fatal msg="cannot connect" dsn="postgres://app:Hunter2pw@db/app"\n'
     )
-    joined = "\n".join(health.decisive_lines(log, context=5))
+    joined = "\n".join(loglines.decisive_lines(log, context=5))
     assert "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0t" not in joined
     assert "Hunter2pw" not in joined
     assert 'dsn="postgres://app:[REDACTED]@db/app"' in joined
@@ -732,7 +735,7 @@ def test_log_lines_are_redacted_even_across_lines() -> None:
 
 def test_long_lines_are_truncated() -> None:
     """A line over 400 characters is cut with an ellipsis."""
-    (line,) = health.decisive_lines("level=error msg=" + "x" * 1000)
+    (line,) = loglines.decisive_lines("level=error msg=" + "x" * 1000)
     assert len(line) == 401
     assert line.endswith("…")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core import usage
+from bot.core import references, usage
 from bot.core.model import KindRef, ResourceKey
 from bot.core.reference_index import IndexBuilder, ReferenceIndex, well_formed
 
@@ -20,7 +20,7 @@ def _pod(name: str, account: object, *, owner: str = "web-6b4c4dfbd9") -> dict[s
 
 
 def _pods_index(*pods: object) -> ReferenceIndex:
-    builder = usage.index_builder(usage.PODS)
+    builder = usage.index_builder(references.PODS)
     for pod in pods:
         builder.add(pod)
     return builder.finish()
@@ -51,16 +51,16 @@ def test_a_shared_index_gives_the_same_verdicts_as_raw_lists() -> None:
         ResourceKey("", "ServiceAccount", "shop", "worker"): None,
         ResourceKey("", "ServiceAccount", "shop", "gone"): None,
     }
-    raw = usage.assess(zombies, {usage.PODS: pods, **_empty_bindings()})
+    raw = usage.assess(zombies, {references.PODS: pods, **_empty_bindings()})
     shared = _pods_index(*pods)
-    indexed = usage.assess(zombies, {usage.PODS: shared, **_empty_bindings()})
+    indexed = usage.assess(zombies, {references.PODS: shared, **_empty_bindings()})
     assert raw == indexed
     assert not indexed[ResourceKey("", "ServiceAccount", "shop", "worker")].safe
     assert indexed[ResourceKey("", "ServiceAccount", "shop", "gone")].safe
 
 
 def _empty_bindings() -> dict[KindRef, list[object]]:
-    return {usage.ROLE_BINDINGS: [], usage.CLUSTER_ROLE_BINDINGS: []}
+    return {references.ROLE_BINDINGS: [], references.CLUSTER_ROLE_BINDINGS: []}
 
 
 def test_a_malformed_item_makes_the_whole_list_unreadable() -> None:
@@ -88,7 +88,7 @@ def test_lists_without_references_keep_identities() -> None:
 
 
 def test_the_builder_takes_any_indexer() -> None:
-    builder = IndexBuilder(usage.PODS, lambda obj: iter([(("ConfigMap", "ns", "c"), "here")]))
+    builder = IndexBuilder(references.PODS, lambda obj: iter([(("ConfigMap", "ns", "c"), "here")]))
     builder.add({"metadata": {"name": "p"}})
     assert [via for _, _, via in builder.finish().references_to(("ConfigMap", "ns", "c"))] == [
         "here"

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.core import references as refs
 from bot.core import usage
 from bot.core.model import KindRef, ResourceKey
 from tests.core.conftest import K8s
@@ -77,12 +78,12 @@ INGRESS_CLASS = ResourceKey("networking.k8s.io", "IngressClass", "", "nginx")
 )
 def test_ingress_class_users(ingress: dict[str, Any], via: str) -> None:
     """An IngressClass is used by Ingresses naming it in the field or the legacy annotation."""
-    assert _users(INGRESS_CLASS, {usage.INGRESSES: [ingress]}) == [f"Ingress {NS}/web ({via})"]
+    assert _users(INGRESS_CLASS, {refs.INGRESSES: [ingress]}) == [f"Ingress {NS}/web ({via})"]
 
 
 def test_ingress_class_unused_when_ingresses_use_another() -> None:
     """The seed's nginx class: every Ingress uses traefik, so nothing uses it."""
-    inventory = {usage.INGRESSES: [_ingress("a", ingressClassName="traefik"), _ingress("b")]}
+    inventory = {refs.INGRESSES: [_ingress("a", ingressClassName="traefik"), _ingress("b")]}
     assert _users(INGRESS_CLASS, inventory) == []
 
 
@@ -94,7 +95,7 @@ def test_default_ingress_class_is_used_by_classless_ingresses() -> None:
         group="networking.k8s.io",
         annotations={"ingressclass.kubernetes.io/is-default-class": "true"},
     )
-    assert _users(INGRESS_CLASS, {usage.INGRESSES: [_ingress("bare")]}, live) == [
+    assert _users(INGRESS_CLASS, {refs.INGRESSES: [_ingress("bare")]}, live) == [
         f"Ingress {NS}/bare (no class set, and this is the default IngressClass)"
     ]
 
@@ -103,7 +104,7 @@ def test_role_users_are_rolebindings_in_its_namespace() -> None:
     """A Role is used by RoleBindings in its own namespace that reference it."""
     role = ResourceKey(RBAC, "Role", NS, "ingress-nginx")
     inventory = {
-        usage.ROLE_BINDINGS: [
+        refs.ROLE_BINDINGS: [
             _binding("RoleBinding", "rb", NS, role=("Role", "ingress-nginx")),
             _binding("RoleBinding", "elsewhere", "other", role=("Role", "ingress-nginx")),
             _binding("RoleBinding", "cluster", NS, role=("ClusterRole", "ingress-nginx")),
@@ -116,10 +117,10 @@ def test_cluster_role_users_are_bindings_anywhere() -> None:
     """A ClusterRole is used by RoleBindings in any namespace and ClusterRoleBindings."""
     role = ResourceKey(RBAC, "ClusterRole", "", "view-all")
     inventory = {
-        usage.ROLE_BINDINGS: [
+        refs.ROLE_BINDINGS: [
             _binding("RoleBinding", "rb", "team", role=("ClusterRole", "view-all"))
         ],
-        usage.CLUSTER_ROLE_BINDINGS: [
+        refs.CLUSTER_ROLE_BINDINGS: [
             _binding("ClusterRoleBinding", "crb", role=("ClusterRole", "view-all"))
         ],
     }
@@ -134,15 +135,15 @@ def test_service_account_users() -> None:
     sa = ResourceKey("", "ServiceAccount", NS, "redis")
     subject = {"kind": "ServiceAccount", "name": "redis", "namespace": NS}
     inventory = {
-        usage.PODS: [
+        refs.PODS: [
             _pod("infisical-redis-master-0", serviceAccountName="redis"),
             _pod("legacy", serviceAccount="redis"),
             _pod("other-ns", "default", serviceAccountName="redis"),
         ],
-        usage.ROLE_BINDINGS: [
+        refs.ROLE_BINDINGS: [
             _binding("RoleBinding", "rb", NS, role=("Role", "r"), subjects=[subject])
         ],
-        usage.CLUSTER_ROLE_BINDINGS: [
+        refs.CLUSTER_ROLE_BINDINGS: [
             _binding(
                 "ClusterRoleBinding",
                 "crb",
@@ -219,28 +220,34 @@ _FULL_POD = _pod(
 def test_pod_references(kind: str, name: str, via: str) -> None:
     """ConfigMaps, Secrets and PVCs are found through every way a pod spec names them."""
     key = ResourceKey("", kind, NS, name)
-    inventory: dict[KindRef, list[dict[str, Any]]] = {usage.PODS: [_FULL_POD], usage.INGRESSES: []}
+    inventory: dict[KindRef, list[dict[str, Any]]] = {
+        refs.PODS: [_FULL_POD],
+        refs.INGRESSES: [],
+    }
     assert _users(key, inventory) == [f"Pod {NS}/app ({via})"]
 
 
 def test_priority_class_users_are_pods_anywhere() -> None:
     """A PriorityClass is used by pods in any namespace."""
     key = ResourceKey("scheduling.k8s.io", "PriorityClass", "", "high")
-    assert _users(key, {usage.PODS: [_FULL_POD]}) == [f"Pod {NS}/app (priorityClassName)"]
+    assert _users(key, {refs.PODS: [_FULL_POD]}) == [f"Pod {NS}/app (priorityClassName)"]
 
 
 def test_pod_in_another_namespace_does_not_use_a_configmap() -> None:
     """Namespaced references only count inside the same namespace."""
     key = ResourceKey("", "ConfigMap", "elsewhere", "cm-volume")
-    assert _users(key, {usage.PODS: [_FULL_POD]}) == []
+    assert _users(key, {refs.PODS: [_FULL_POD]}) == []
 
 
 def test_secret_used_by_ingress_tls() -> None:
     """A Secret named in an Ingress's TLS section is in use."""
     key = ResourceKey("", "Secret", NS, "cert")
     inventory = {
-        usage.PODS: [],
-        usage.INGRESSES: [_ingress("web", tls=[{"secretName": "cert"}]), _ingress("x", tls=[{}])],
+        refs.PODS: [],
+        refs.INGRESSES: [
+            _ingress("web", tls=[{"secretName": "cert"}]),
+            _ingress("x", tls=[{}]),
+        ],
     }
     assert _users(key, inventory) == [f"Ingress {NS}/web (spec.tls)"]
 
@@ -250,7 +257,7 @@ def test_service_users() -> None:
     key = ResourceKey("", "Service", NS, "api")
     service_ref = {"name": "api", "namespace": NS}
     inventory = {
-        usage.INGRESSES: [
+        refs.INGRESSES: [
             _ingress(
                 "rules", rules=[{"http": {"paths": [{"backend": {"service": {"name": "api"}}}]}}]
             ),
@@ -259,7 +266,7 @@ def test_service_users() -> None:
             _ingress("other", rules=[{"host": "x"}]),
             _ingress("other-ns", "default", defaultBackend={"service": {"name": "api"}}),
         ],
-        usage.API_SERVICES: [
+        refs.API_SERVICES: [
             K8s.obj("APIService", "v1.other", group="apiregistration.k8s.io", spec={}),
             K8s.obj(
                 "APIService",
@@ -268,14 +275,14 @@ def test_service_users() -> None:
                 spec={"service": service_ref},
             ),
         ],
-        usage.VALIDATING_WEBHOOKS: [
+        refs.VALIDATING_WEBHOOKS: [
             K8s.obj(
                 "ValidatingWebhookConfiguration",
                 "vwc",
                 webhooks=[{"name": "check", "clientConfig": {"service": service_ref}}],
             )
         ],
-        usage.MUTATING_WEBHOOKS: [
+        refs.MUTATING_WEBHOOKS: [
             K8s.obj(
                 "MutatingWebhookConfiguration",
                 "mwc",
@@ -304,7 +311,7 @@ def test_claims_use_storage_classes_and_volumes(kind: str, spec_field: str) -> N
     group = "storage.k8s.io" if kind == "StorageClass" else ""
     key = ResourceKey(group, kind, "", "fast")
     pvc = K8s.obj("PersistentVolumeClaim", "data", NS, spec={spec_field: "fast"})
-    assert _users(key, {usage.PVCS: [pvc]}) == [
+    assert _users(key, {refs.PVCS: [pvc]}) == [
         f"PersistentVolumeClaim {NS}/data (spec.{spec_field})"
     ]
 
@@ -313,8 +320,8 @@ def test_namespace_is_used_by_pods_and_claims_in_it() -> None:
     """A Namespace with pods or PVCs in it is not empty, so deleting it would delete them."""
     key = ResourceKey("", "Namespace", "", NS)
     inventory = {
-        usage.PODS: [_pod("a"), _pod("b", "other")],
-        usage.PVCS: [
+        refs.PODS: [_pod("a"), _pod("b", "other")],
+        refs.PVCS: [
             K8s.obj("PersistentVolumeClaim", "data", NS),
             K8s.obj("PersistentVolumeClaim", "x", "other"),
         ],
@@ -372,34 +379,32 @@ def test_crd_instances_missing_from_inventory() -> None:
 def test_cluster_scoped_crd_is_listed_without_namespace() -> None:
     """A cluster-scoped CRD's instances are a cluster-scoped list; no versions means unknown."""
     spec = {**_CRD["spec"], "scope": "Cluster", "versions": [{"name": "v1"}]}
-    served = usage.crd_served_kind({"spec": spec})
+    served = refs.crd_served_kind({"spec": spec})
     assert served == KindRef("example.com", "v1", "Widget", "widgets", False)
-    assert usage.crd_served_kind({"spec": {**spec, "versions": []}}) is None
+    assert refs.crd_served_kind({"spec": {**spec, "versions": []}}) is None
 
 
 @pytest.mark.parametrize(
     ("key", "lookups"),
     [
-        pytest.param(INGRESS_CLASS, {usage.INGRESSES}, id="ingress_class"),
-        pytest.param(ResourceKey(RBAC, "Role", NS, "r"), {usage.ROLE_BINDINGS}, id="role"),
+        pytest.param(INGRESS_CLASS, {refs.INGRESSES}, id="ingress_class"),
+        pytest.param(ResourceKey(RBAC, "Role", NS, "r"), {refs.ROLE_BINDINGS}, id="role"),
         pytest.param(
             ResourceKey("", "ServiceAccount", NS, "sa"),
-            {usage.PODS, usage.ROLE_BINDINGS, usage.CLUSTER_ROLE_BINDINGS},
+            {refs.PODS, refs.ROLE_BINDINGS, refs.CLUSTER_ROLE_BINDINGS},
             id="service_account",
         ),
         pytest.param(
             ResourceKey("", "Service", NS, "s"),
             {
-                usage.INGRESSES,
-                usage.API_SERVICES,
-                usage.VALIDATING_WEBHOOKS,
-                usage.MUTATING_WEBHOOKS,
+                refs.INGRESSES,
+                refs.API_SERVICES,
+                refs.VALIDATING_WEBHOOKS,
+                refs.MUTATING_WEBHOOKS,
             },
             id="service",
         ),
-        pytest.param(
-            ResourceKey("", "Namespace", "", NS), {usage.PODS, usage.PVCS}, id="namespace"
-        ),
+        pytest.param(ResourceKey("", "Namespace", "", NS), {refs.PODS, refs.PVCS}, id="namespace"),
         pytest.param(
             ResourceKey("apps", "Deployment", NS, "d"), set(), id="deployment_has_no_users"
         ),
@@ -435,13 +440,13 @@ CM = ResourceKey("", "ConfigMap", NS, "infisical-ingress-nginx-controller")
 def _seed_inventory() -> dict[KindRef, list[dict[str, Any]]]:
     subject = [{"kind": "ServiceAccount", "name": "infisical-ingress-nginx", "namespace": NS}]
     return {
-        usage.PODS: [_pod("infisical-redis-master-0", serviceAccountName="redis")],
-        usage.ROLE_BINDINGS: [
+        refs.PODS: [_pod("infisical-redis-master-0", serviceAccountName="redis")],
+        refs.ROLE_BINDINGS: [
             _binding(
                 "RoleBinding", ROLE_BINDING.name, NS, role=("Role", ROLE.name), subjects=subject
             )
         ],
-        usage.CLUSTER_ROLE_BINDINGS: [
+        refs.CLUSTER_ROLE_BINDINGS: [
             _binding(
                 "ClusterRoleBinding",
                 CLUSTER_ROLE_BINDING.name,
@@ -449,7 +454,7 @@ def _seed_inventory() -> dict[KindRef, list[dict[str, Any]]]:
                 subjects=subject,
             )
         ],
-        usage.INGRESSES: [_ingress("infisical", ingressClassName="traefik")],
+        refs.INGRESSES: [_ingress("infisical", ingressClassName="traefik")],
     }
 
 
@@ -517,11 +522,11 @@ def test_delete_order_puts_users_and_webhooks_first() -> None:
 def test_lookup_missing_means_not_safe() -> None:
     """When a needed list could not be read, the answer is never "safe"."""
     inventory = _seed_inventory()
-    del inventory[usage.INGRESSES]
+    del inventory[refs.INGRESSES]
     verdict = usage.assess(_seed_zombies(), inventory)[INGRESS_CLASS]
     assert not verdict.safe
     assert verdict.blockers == ("could not verify: listing ingresses failed",)
-    assert verdict.checked == (usage.INGRESSES,)
+    assert verdict.checked == (refs.INGRESSES,)
 
 
 def test_zombie_user_that_is_itself_unsafe_blocks() -> None:
@@ -529,10 +534,10 @@ def test_zombie_user_that_is_itself_unsafe_blocks() -> None:
     pvc = ResourceKey("", "PersistentVolumeClaim", NS, "data")
     storage = ResourceKey("storage.k8s.io", "StorageClass", "", "fast")
     inventory = {
-        usage.PVCS: [
+        refs.PVCS: [
             K8s.obj("PersistentVolumeClaim", "data", NS, spec={"storageClassName": "fast"})
         ],
-        usage.PODS: [
+        refs.PODS: [
             _pod("db", volumes=[{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}])
         ],
     }
@@ -549,7 +554,7 @@ def test_missing_lookup_is_the_only_blocker_when_zombie_users_are_safe() -> None
     """An unverifiable zombie lists what could not be read, not its safe zombie users."""
     subject = [{"kind": "ServiceAccount", "name": SA_NGINX.name, "namespace": NS}]
     binding = _binding("RoleBinding", ROLE_BINDING.name, NS, role=("Role", "r"), subjects=subject)
-    inventory = {usage.ROLE_BINDINGS: [binding], usage.CLUSTER_ROLE_BINDINGS: []}
+    inventory = {refs.ROLE_BINDINGS: [binding], refs.CLUSTER_ROLE_BINDINGS: []}
     verdicts = usage.assess({SA_NGINX: None, ROLE_BINDING: None}, inventory)
     assert verdicts[ROLE_BINDING].safe
     assert verdicts[SA_NGINX].blockers == ("could not verify: listing pods failed",)
@@ -570,9 +575,9 @@ def test_cycles_are_not_safe() -> None:
         "q", owner={"apiVersion": "v1", "kind": "ConfigMap", "name": "a"}, serviceAccountName="a"
     )
     inventory = {
-        usage.PODS: [pod_as_cm_user, pod_cm],
-        usage.ROLE_BINDINGS: [],
-        usage.CLUSTER_ROLE_BINDINGS: [],
+        refs.PODS: [pod_as_cm_user, pod_cm],
+        refs.ROLE_BINDINGS: [],
+        refs.CLUSTER_ROLE_BINDINGS: [],
     }
     verdicts = usage.assess({sa: None, cm: None}, inventory)
     assert not verdicts[sa].safe
@@ -589,7 +594,11 @@ def test_pod_of_a_zombie_deployment_counts_as_that_deployment() -> None:
         serviceAccountName="ingress-nginx",
     )
     pod["metadata"]["labels"] = {"pod-template-hash": "6b4c4dfbd9"}
-    inventory = {usage.PODS: [pod], usage.ROLE_BINDINGS: [], usage.CLUSTER_ROLE_BINDINGS: []}
+    inventory = {
+        refs.PODS: [pod],
+        refs.ROLE_BINDINGS: [],
+        refs.CLUSTER_ROLE_BINDINGS: [],
+    }
     verdicts = usage.assess({deploy: None, sa: None}, inventory)
     assert verdicts[sa].safe
     assert verdicts[sa].first == (deploy,)
@@ -604,7 +613,11 @@ def test_pod_of_a_live_statefulset_still_blocks() -> None:
         owner={"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "redis"},
         serviceAccountName="redis",
     )
-    inventory = {usage.PODS: [pod], usage.ROLE_BINDINGS: [], usage.CLUSTER_ROLE_BINDINGS: []}
+    inventory = {
+        refs.PODS: [pod],
+        refs.ROLE_BINDINGS: [],
+        refs.CLUSTER_ROLE_BINDINGS: [],
+    }
     assert not usage.assess({sa: None}, inventory)[sa].safe
 
 
@@ -664,9 +677,9 @@ def test_each_list_is_walked_once_however_many_zombies() -> None:
         zombies[ResourceKey(RBAC, "Role", NS, f"r{i}")] = None
         zombies[ResourceKey(RBAC, "ClusterRole", "", f"cr{i}")] = None
     inventory = {
-        usage.PODS: pods,
-        usage.ROLE_BINDINGS: bindings,
-        usage.CLUSTER_ROLE_BINDINGS: cluster_bindings,
+        refs.PODS: pods,
+        refs.ROLE_BINDINGS: bindings,
+        refs.CLUSTER_ROLE_BINDINGS: cluster_bindings,
     }
     verdicts = usage.assess(zombies, inventory)
     assert (pods.walks, bindings.walks, cluster_bindings.walks) == (1, 1, 1)
@@ -701,7 +714,7 @@ def test_users_keep_list_then_walk_order_across_buckets() -> None:
         annotations={"ingressclass.kubernetes.io/is-default-class": "true"},
     )
     inventory = {
-        usage.INGRESSES: [
+        refs.INGRESSES: [
             _ingress("bare"),
             _ingress("named", ingressClassName="nginx"),
             _ingress("bare-too"),
@@ -724,7 +737,11 @@ def test_only_service_account_subjects_and_role_refs_count() -> None:
         role=("ServiceAccount", "redis"),
         subjects=[{"kind": "User", "name": "redis", "namespace": NS}],
     )
-    inventory = {usage.PODS: [], usage.ROLE_BINDINGS: [binding], usage.CLUSTER_ROLE_BINDINGS: []}
+    inventory = {
+        refs.PODS: [],
+        refs.ROLE_BINDINGS: [binding],
+        refs.CLUSTER_ROLE_BINDINGS: [],
+    }
     assert _users(sa, inventory) == []
 
 
@@ -732,7 +749,11 @@ def test_a_name_of_the_wrong_type_names_nothing() -> None:
     """A list where a name belongs (malformed data) is no reference, and no crash."""
     sa = ResourceKey("", "ServiceAccount", NS, "redis")
     pod = _pod("p", serviceAccountName=["redis"])
-    inventory = {usage.PODS: [pod], usage.ROLE_BINDINGS: [], usage.CLUSTER_ROLE_BINDINGS: []}
+    inventory = {
+        refs.PODS: [pod],
+        refs.ROLE_BINDINGS: [],
+        refs.CLUSTER_ROLE_BINDINGS: [],
+    }
     assert _users(sa, inventory) == []
 
 
@@ -751,6 +772,6 @@ def _sa_subject(name: str) -> dict[str, str]:
 def test_a_malformed_list_counts_as_unread(item: object) -> None:
     """A list holding a malformed item cannot prove anything unused: never safe, no crash."""
     key = ResourceKey("", "ServiceAccount", "ns", "sa")
-    verdicts = usage.assess({key: None}, {usage.PODS: [item], usage.ROLE_BINDINGS: []})  # type: ignore[list-item]
+    verdicts = usage.assess({key: None}, {refs.PODS: [item], refs.ROLE_BINDINGS: []})  # type: ignore[list-item]
     assert verdicts[key].safe is False
     assert any("could not verify" in b for b in verdicts[key].blockers)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.service import DriftService
+from bot.service.scan import DriftService
 from bot.settings import Settings, load_settings
 from bot.simulator import Simulator, scenarios
 from bot.simulator.scenario import Scenario

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery.cli import main
 from bot.simulator import Simulator, scenarios
+from bot.wiring import main
 from tests.conftest import free_port
 
 TOKEN = "sim-token"

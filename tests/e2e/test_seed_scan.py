@@ -14,11 +14,12 @@ import pytest
 
 from bot.core.model import DriftClass, ResourceKey, ScanReport
 from bot.core.usage import lookups_for
-from bot.service import DriftService
+from bot.service.scan import DriftService
 from bot.simulator import Fault, Simulator, scenarios
 from bot.simulator.scenario import Scenario
 from bot.wiring import build_service
 from tests.e2e.conftest import NOW, settings_for
+from tests.schema_check import assert_matches_schema
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +84,13 @@ class TestSeedScan:
         """The seed's two residuals (tekton-extras, vcluster-experiments) stay unexplained."""
         unexplained = {f.app for f in report.findings if not f.drift_class.benign}
         assert unexplained == {"tekton-extras", "vcluster-experiments"}
+
+    def test_json_matches_the_report_schema(self, report: ScanReport) -> None:
+        """The emitted JSON of the seed scan validates against the one schema declaration."""
+        doc = json.loads(json.dumps(report.to_json()))
+        assert doc["findings"]  # the schema is exercised on real content
+        assert doc["stuck"]
+        assert_matches_schema(doc, "ScanReport")
 
     def test_no_errors_on_a_healthy_cluster(self, report: ScanReport) -> None:
         """Every lookup the scan needs is served: the report has no `errors` entries."""

@@ -24,7 +24,7 @@ import pytest
 
 from bot.adapters.argocd import ArgoClient
 from bot.adapters.kube import KubeReader
-from bot.service import DriftService
+from bot.service.scan import DriftService
 from bot.settings import load_settings
 from bot.simulator import Simulator
 from tests.conftest import free_port

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from bot.delivery.api import build_api_app
-from bot.service import DriftService
+from bot.service.scan import DriftService
 from bot.simulator import Simulator
 from tests.reliability import scenes
 from tests.reliability.support import make_service

@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 import pytest
 import redis
 
-from bot.acking import AckedClassifier, Acknowledger
 from bot.adapters.redis_store import RedisStore
 from bot.core.model import Ack, AckScope, AppReport, ScanReport, StuckApp, Totals
 from bot.errors import StoreError
+from bot.service.acks import AckedClassifier, Acknowledger
 from tests.conftest import free_port
 from tests.reliability.support import RedisProcess
 from tests.slack import seed

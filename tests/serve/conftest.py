@@ -25,9 +25,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.delivery.serve import Role, Server, build_server
+from bot.delivery.serve import Role, Server
 from bot.settings import Settings
 from bot.simulator import Simulator, scenarios
+from bot.wiring import build_server
 from tests.e2e.conftest import settings_for
 from tests.fakes.slack_api import FakeSlackApi, Recorded, wait_for
 from tests.slack.conftest import SIGNING_SECRET, sign

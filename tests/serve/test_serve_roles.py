@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from bot.delivery.cli import main
-from bot.delivery.serve import Role, build_server
+from bot.delivery.serve import Role
 from bot.errors import ConfigError
 from bot.settings import Settings, load_settings
 from bot.simulator import Simulator
+from bot.wiring import build_server, main
 from tests.e2e.conftest import settings_for
 from tests.fakes.slack_api import FakeSlackApi
 from tests.serve.conftest import (

@@ -26,10 +26,10 @@ from slack_bolt import App
 from bot.core.model import Ack, AppReport, StuckApp
 from bot.delivery.http import HttpServer, build_wsgi_app
 from bot.delivery.metrics import Metrics
-from bot.delivery.slack.app import build_slack_app
 from bot.delivery.slack.commands import AckCmd
 from bot.errors import InputError, UnknownAppError
 from bot.settings import Settings
+from bot.wiring import build_slack_app
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack import seed
 

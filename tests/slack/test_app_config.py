@@ -11,8 +11,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot.delivery.slack.app import build_slack_app
 from bot.errors import ConfigError, UpstreamUnavailableError
+from bot.wiring import build_slack_app
 from tests.conftest import free_port
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack.conftest import make_settings, seed_backend

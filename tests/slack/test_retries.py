@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.delivery.slack.app import build_slack_app
+from bot.wiring import build_slack_app
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack.conftest import make_settings, seed_backend
 

@@ -8,8 +8,9 @@ from collections.abc import Callable
 import pytest
 from slack_bolt.request import BoltRequest
 
-from bot.delivery.slack.app import build_slack_app, start_socket_mode
+from bot.delivery.slack.app import start_socket_mode
 from bot.errors import ConfigError
+from bot.wiring import build_slack_app
 from tests.fakes.slack_api import FakeSlackApi, wait_for
 from tests.slack import seed
 from tests.slack.conftest import ALICE, Served, make_settings, seed_backend

@@ -7,10 +7,15 @@ and the one the live id says owns it, so the fix can say which manifest to drop.
 
 from __future__ import annotations
 
+from typing import Final
+
 from bot.core import fixes
 from bot.core.model import DriftClass, Finding
 from bot.core.rules.context import Context
 from bot.core.rules.ownership import claim
+
+CLASS: Final = DriftClass.CONTESTED
+"""The class this rule names (its place in the ladder is `DriftClass` order)."""
 
 
 def rule(ctx: Context) -> Finding | None:
@@ -30,4 +35,4 @@ def rule(ctx: Context) -> Finding | None:
     labels = ((ctx.target_view or {}).get("metadata") or {}).get("labels") or {}
     fix = fixes.drop_duplicate(ctx.app, ctx.key, owners, keeper, labels)
     others = tuple(o for o in owners if o != me)
-    return ctx.finding(DriftClass.CONTESTED, summary, fix, evidence=evidence, users=others)
+    return ctx.finding(CLASS, summary, fix, evidence=evidence, users=others)

@@ -129,6 +129,12 @@ def hook_flavour(status: ResourceStatus, live: RawObject | None) -> str | None:
     return None
 
 
+def zombie_candidate(status: ResourceStatus, live: RawObject | None) -> bool:
+    """The zombie test: Argo CD would prune it (``requiresPruning``), it exists live, and it is
+    not a hook or a finished run (those are hook leftovers, class F)."""
+    return status.requires_pruning and live is not None and hook_flavour(status, live) is None
+
+
 def finished(key: ResourceKey, live: RawObject) -> bool:
     """A run that has ended (succeeded or failed): nothing will ever change it again."""
     if (key.group, key.kind) not in _RUN_KINDS:

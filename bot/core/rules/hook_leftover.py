@@ -7,9 +7,14 @@ behaves the same way. Deleting it once is harmless; the lasting fix is a delete 
 
 from __future__ import annotations
 
+from typing import Final
+
 from bot.core import fixes
 from bot.core.model import DriftClass, Finding
 from bot.core.rules.context import Context, hook_flavour
+
+CLASS: Final = DriftClass.HOOK_LEFTOVER
+"""The class this rule names (its place in the ladder is `DriftClass` order)."""
 
 _WHAT = {
     "argocd": "an Argo CD hook",
@@ -32,4 +37,4 @@ def rule(ctx: Context) -> Finding | None:
         " (no hook-delete-policy, prune off)."
     )
     fix = fixes.hook_delete_policy(ctx.key, flavour)
-    return ctx.finding(DriftClass.HOOK_LEFTOVER, summary, fix, evidence=ctx.whole_object())
+    return ctx.finding(CLASS, summary, fix, evidence=ctx.whole_object())

@@ -20,6 +20,9 @@ from bot.core.model import ABSENT, DiffOp, DriftClass, Finding
 from bot.core.rules import managed_fields
 from bot.core.rules.context import Context, holds_default
 
+CLASS: Final = DriftClass.INJECTED_FIELDS
+"""The class this rule names (its place in the ladder is `DriftClass` order)."""
+
 _HASH_KEY: Final = re.compile(r"(?:.*/)?checksum/.+|.*[Hh]ash")
 _OWNED: Final = "owned by "
 _TIME_KEY: Final = re.compile(
@@ -75,7 +78,7 @@ def rule(ctx: Context) -> Finding | None:
         " not by a person."
     )
     fix = fixes.ignore_differences(ctx.key, [e.path for e in ctx.evidence], managers)
-    return ctx.finding(DriftClass.INJECTED_FIELDS, summary, fix)
+    return ctx.finding(CLASS, summary, fix)
 
 
 def is_injected(ctx: Context, change: Change) -> bool:

@@ -13,6 +13,7 @@ from typing import Final
 from bot.core import tracking
 from bot.core.model import TRACKING_ID_ANNOTATION, DiffOp, Evidence
 from bot.core.paths import pointer
+from bot.core.raw import TrackingName
 from bot.core.redact import redact_value
 from bot.core.rules.context import Context
 
@@ -30,7 +31,7 @@ class Claim:
     parsed: tracking.TrackingId | None
 
     @property
-    def app(self) -> str | None:
+    def app(self) -> TrackingName | None:
         """The app the live id names (``None`` without a readable id)."""
         return self.parsed.app if self.parsed else None
 

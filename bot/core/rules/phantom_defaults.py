@@ -15,6 +15,10 @@ from bot.core import fixes
 from bot.core.model import DiffOp, DriftClass, Finding
 from bot.core.paths import split
 from bot.core.rules.context import Context
+from bot.core.yaml_text import yaml_scalar
+
+CLASS: Final = DriftClass.PHANTOM_DEFAULTS
+"""The class this rule names (its place in the ladder is `DriftClass` order)."""
 
 _ARGO_KINDS: Final = {"Application", "ApplicationSet", "AppProject"}
 
@@ -26,10 +30,10 @@ def rule(ctx: Context) -> Finding | None:
     argo = ctx.key.group == "argoproj.io" and ctx.key.kind in _ARGO_KINDS
     if not all(c.op is DiffOp.REMOVED and is_phantom(c.git, argo=argo) for c in ctx.changes):
         return None
-    lines = ", ".join(f"{split(e.path)[-1]}: {fixes.yaml_scalar(e.git)}" for e in ctx.evidence)
+    lines = ", ".join(f"{split(e.path)[-1]}: {yaml_scalar(e.git)}" for e in ctx.evidence)
     summary = f"git sets zero values that are stripped from the live object ({lines})."
     fix = fixes.drop_from_git(ctx.key, ctx.evidence, ctx.target_view)
-    return ctx.finding(DriftClass.PHANTOM_DEFAULTS, summary, fix)
+    return ctx.finding(CLASS, summary, fix)
 
 
 def is_phantom(value: Any, *, argo: bool) -> bool:

@@ -8,9 +8,14 @@ that no longer has the default, as in ESO v2.9.0) and the whole resource falls t
 
 from __future__ import annotations
 
+from typing import Final
+
 from bot.core import fixes
 from bot.core.model import DiffOp, DriftClass, Finding
 from bot.core.rules.context import Context, holds_default
+
+CLASS: Final = DriftClass.SCHEMA_DEFAULTS
+"""The class this rule names (its place in the ladder is `DriftClass` order)."""
 
 
 def rule(ctx: Context) -> Finding | None:
@@ -23,6 +28,4 @@ def rule(ctx: Context) -> Finding | None:
     count = len(ctx.changes)
     fields = f"{count} fields absent in git hold" if count > 1 else "A field absent in git holds"
     summary = f"{fields} the default {source} writes: {fixes.summarize_paths(ctx.evidence)}."
-    return ctx.finding(
-        DriftClass.SCHEMA_DEFAULTS, summary, fixes.pin_in_git(ctx.key, ctx.evidence, ctx.live_view)
-    )
+    return ctx.finding(CLASS, summary, fixes.pin_in_git(ctx.key, ctx.evidence, ctx.live_view))

@@ -9,10 +9,15 @@ class E, not this rule.
 
 from __future__ import annotations
 
+from typing import Final
+
 from bot.core import fixes
 from bot.core.model import DriftClass, Finding
 from bot.core.rules.context import Context
 from bot.core.rules.ownership import claim
+
+CLASS: Final = DriftClass.UNADOPTED
+"""The class this rule names (its place in the ladder is `DriftClass` order)."""
 
 
 def rule(ctx: Context) -> Finding | None:
@@ -35,6 +40,4 @@ def rule(ctx: Context) -> Finding | None:
         reason = f"has a tracking id naming app {seen.parsed.app}, which does not list it"
     summary = f"The live object {reason}."
     evidence = (seen.evidence(), *ctx.evidence)
-    return ctx.finding(
-        DriftClass.UNADOPTED, summary, fixes.annotate(seen.expected, ctx.key), evidence=evidence
-    )
+    return ctx.finding(CLASS, summary, fixes.annotate(seen.expected, ctx.key), evidence=evidence)

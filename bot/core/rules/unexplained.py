@@ -7,10 +7,15 @@ field with its git and live values (redacted) and the command that shows Argo CD
 
 from __future__ import annotations
 
+from typing import Final
+
 from bot.core import fixes, schema
 from bot.core.model import DriftClass, Evidence, Finding
 from bot.core.rules.context import Context
 from bot.core.rules.injected_fields import is_injected
+
+CLASS: Final = DriftClass.UNEXPLAINED
+"""The class this rule names (its place in the ladder is `DriftClass` order)."""
 
 
 def explain(ctx: Context) -> Finding:
@@ -22,7 +27,7 @@ def explain(ctx: Context) -> Finding:
         return _investigate(ctx, summary)
     if ctx.live is None and ctx.target is not None:
         summary = "It is in git but missing from the cluster: sync it."
-        return ctx.finding(DriftClass.UNEXPLAINED, summary, fixes.sync_missing(ctx.app, ctx.key))
+        return ctx.finding(CLASS, summary, fixes.sync_missing(ctx.app, ctx.key))
     if ctx.live is None:
         summary = (
             "It is neither in git nor in the cluster: Argo CD's status is stale (refresh the app)."
@@ -56,4 +61,4 @@ def _investigate(
 ) -> Finding:
     shown = ctx.evidence if evidence is None else evidence
     fix = fixes.investigate(ctx.app, ctx.key, shown, summary)
-    return ctx.finding(DriftClass.UNEXPLAINED, summary, fix, evidence=shown)
+    return ctx.finding(CLASS, summary, fix, evidence=shown)

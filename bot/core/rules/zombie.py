@@ -8,20 +8,21 @@ leftovers uses it.
 
 from __future__ import annotations
 
+from typing import Final
+
 from bot.core import fixes
 from bot.core.model import DriftClass, Finding
-from bot.core.rules.context import Context, hook_flavour
+from bot.core.rules.context import Context, zombie_candidate
 from bot.core.usage import Verdict
+
+CLASS: Final = DriftClass.ZOMBIE
+"""The class this rule names (its place in the ladder is `DriftClass` order)."""
 
 
 def rule(ctx: Context) -> Finding | None:
     """A finding for a non-hook object marked ``requiresPruning``, else ``None``."""
     live = ctx.live
-    if (
-        not ctx.status.requires_pruning
-        or live is None
-        or hook_flavour(ctx.status, live) is not None
-    ):
+    if live is None or not zombie_candidate(ctx.status, live):
         return None
     # classify always assesses zombie candidates; without a verdict nothing was verified.
     verdict = ctx.verdict or Verdict(safe=False, blockers=("could not verify: no usage check ran",))
@@ -36,7 +37,7 @@ def rule(ctx: Context) -> Finding | None:
             f" delete: {verdict.blockers[0]}."
         )
     return ctx.finding(
-        DriftClass.ZOMBIE,
+        CLASS,
         summary,
         fixes.delete_zombie(ctx.app, ctx.key, verdict, live),
         evidence=ctx.whole_object(),

@@ -18,15 +18,17 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeAlias
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from slack_bolt import Ack as BoltAck
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -37,7 +39,6 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.adapters.slack_poster import build_web_client
 from bot.core.model import Ack, AppReport, StuckApp
 from bot.delivery.metrics import Metrics
 from bot.delivery.slack import commands, render
@@ -53,6 +54,9 @@ from bot.errors import (
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+BoltApp: TypeAlias = App
+"""The Bolt app type, named here so the rest of the bot needs no ``slack_bolt`` import."""
 
 GROUP_CACHE_SECONDS: Final = 300.0
 """Membership of DRIFT_ACK_GROUP is re-read from Slack at most this often (per replica)."""
@@ -98,7 +102,7 @@ def build_slack_app(
     backend: SlackBackend,
     settings: Settings,
     *,
-    client: WebClient | None = None,
+    client: WebClient,
     metrics: Metrics | None = None,
     clock: Callable[[], datetime] | None = None,
     resources: ExitStack | None = None,
@@ -108,8 +112,8 @@ def build_slack_app(
     Args:
         backend: the use cases behind the commands.
         settings: SLACK_* and DRIFT_ACK_GROUP are read from here.
-        client: the Web API client; default: one with SLACK_BOT_TOKEN, SLACK_API_URL and
-            slack_sdk's rate-limit and connection-error retry handlers.
+        client: the Web API client (`bot.wiring` builds it with SLACK_BOT_TOKEN,
+            SLACK_API_URL and slack_sdk's rate-limit and connection-error retry handlers).
         metrics: where command outcomes and timings are counted; default: a private registry.
         clock: "now" for ages and expiry in answers; default: the real UTC clock.
         resources: where the app's worker pools register their shutdown, so a stopping
@@ -119,8 +123,8 @@ def build_slack_app(
         ConfigError: a token or the signing secret is missing, or Slack rejects the token.
         UpstreamUnavailableError: Slack's Web API cannot be reached to verify the token.
     """
-    secret = _signing_secret(settings)
-    web = client if client is not None else build_web_client(settings)
+    secret = check_signing(settings)
+    web = client
     if not web.token:
         msg = "SLACK_BOT_TOKEN is not set; the Slack app needs the bot token (xoxb-...)"
         raise ConfigError(msg)
@@ -166,6 +170,17 @@ def start_socket_mode(app: App, settings: Settings) -> SocketModeHandler:
     handler = SocketModeHandler(app, app_token=settings.slack_app_token.get_secret_value())
     handler.connect()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
     return handler
+
+
+def wsgi_handler(app: App, path: str) -> WSGIApplication:
+    """Bolt's WSGI adapter for ``app``, answering the Events/commands requests at ``path``."""
+    handler = SlackRequestHandler(app, path=path)
+
+    def handle(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        body: Iterable[bytes] = handler(environ, start_response)
+        return body
+
+    return handle
 
 
 def retry_handlers() -> list[RetryHandler]:
@@ -350,7 +365,8 @@ def _send_ack(ack: BoltAck, message: render.Message) -> None:
     ack(text=message.text, blocks=message.blocks or None, response_type="ephemeral")
 
 
-def _signing_secret(settings: Settings) -> str:
+def check_signing(settings: Settings) -> str:
+    """The secret Bolt verifies requests with; `ConfigError` when HTTP mode has none."""
     if settings.slack_signing_secret is not None:
         return settings.slack_signing_secret.get_secret_value()
     if settings.slack_app_token is not None:

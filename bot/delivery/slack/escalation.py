@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core.durations import format_duration
 from bot.core.model import StuckApp
 from bot.delivery.digest_render import escape
 from bot.delivery.slack import render
@@ -20,3 +21,10 @@ def escalation_message(
     intro = {"type": "section", "text": {"type": "mrkdwn", "text": headline}}
     message = render.fit([intro, *diagnosis.blocks], f"{headline}\n{diagnosis.text}")
     return message.blocks, message.text
+
+
+def recovered_message(app: str, took: timedelta | None) -> tuple[list[dict[str, Any]], str]:
+    """The reply in an incident's thread once its app is no longer stuck (no mention)."""
+    after = f" after {format_duration(took)}" if took is not None else ""
+    text = f":white_check_mark: *{escape(app)}* recovered{after}: no longer stuck."
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}], text

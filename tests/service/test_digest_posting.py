@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 import redis
 
-from bot.acking import AckedClassifier
 from bot.core.digest import Digest
 from bot.delivery.digest_render import digest_blocks
-from bot.delivery.notify import DIGEST_KEY_TTL, LOCK_TTL, Renderers
-from bot.delivery.slack.escalation import escalation_message
+from bot.delivery.slack.escalation import escalation_message, recovered_message
 from bot.errors import ConfigError, DeliveryError
-from tests.notify.support import (
+from bot.service.acks import AckedClassifier
+from bot.service.digest import DIGEST_KEY_TTL, Renderers
+from bot.service.escalation import LOCK_TTL
+from tests.service.support import (
     CHANNEL,
     POST,
     T0,
@@ -195,7 +196,9 @@ class TestFailures:
             blocks, text = digest_blocks(d)
             return blocks * 10, text  # past Slack's 50-block limit
 
-        renderers = Renderers(digest=too_many_blocks, escalation=escalation_message)
+        renderers = Renderers(
+            digest=too_many_blocks, escalation=escalation_message, recovered=recovered_message
+        )
         clock = Clock()
         n = notifier(classifier, stores(), slack, clock, renderers=renderers)
         assert n.post_digest().posted

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery.cli import main
 from bot.simulator import Simulator, scenarios
-from tests.notify.support import CHANNEL, POST, SIM_TOKEN, FlakySlackApi
+from bot.wiring import main
+from tests.service.support import CHANNEL, POST, SIM_TOKEN, FlakySlackApi
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -23,23 +23,21 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.acking import AckedClassifier, Acknowledger
 from bot.adapters.redis_store import RedisStore
 from bot.adapters.slack_poster import build_web_client
 from bot.core.model import AckScope, ResourceKey
-from bot.delivery.backend import Backend
-from bot.delivery.cli import main
 from bot.delivery.digest_render import MAX_BLOCKS
 from bot.delivery.http import HttpServer, build_wsgi_app
 from bot.delivery.metrics import Metrics
-from bot.delivery.slack.app import build_slack_app
+from bot.delivery.slack.backend import Backend
 from bot.delivery.slack.commands import AckCmd
 from bot.errors import StoreError
-from bot.service import DriftService
+from bot.service.acks import AckedClassifier, Acknowledger
+from bot.service.scan import DriftService
 from bot.simulator import Simulator, scenarios
-from bot.wiring import build_service, utc_now
+from bot.wiring import build_service, build_slack_app, main, utc_now
 from tests.fakes.slack_api import FakeSlackApi, wait_for
-from tests.notify.support import (
+from tests.service.support import (
     SIM_TOKEN,
     Clock,
     FakeClassifier,

@@ -35,10 +35,10 @@ from bot.core.model import (
     Totals,
 )
 from bot.delivery.digest_render import digest_blocks
-from bot.delivery.notify import Notifier, Renderers
-from bot.delivery.slack.escalation import escalation_message
+from bot.delivery.slack.escalation import escalation_message, recovered_message
 from bot.errors import UnknownAppError
 from bot.ports import Classifier, StateStore
+from bot.service.digest import Notifier, Renderers
 from bot.settings import Settings, load_settings
 from bot.simulator import Simulator
 from tests.fakes.slack_api import FakeSlackApi
@@ -49,7 +49,9 @@ T0 = datetime(2026, 1, 14, 8, 0, tzinfo=UTC)
 SIM_TOKEN = "sim-token"
 POST = "/api/chat.postMessage"
 FATAL = 'level=fatal msg="Failed to download plugins: response code Not Found"'
-RENDERERS = Renderers(digest=digest_blocks, escalation=escalation_message)
+RENDERERS = Renderers(
+    digest=digest_blocks, escalation=escalation_message, recovered=recovered_message
+)
 
 
 class Clock:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.acking import Acknowledger
 from bot.core.model import Ack, AppReport, StuckApp
 from bot.delivery.digest_render import digest_blocks
-from bot.delivery.notify import Notifier
 from bot.delivery.slack.commands import AckCmd
 from bot.errors import StoreError
 from bot.ports import Classifier
+from bot.service.acks import Acknowledger
+from bot.service.digest import Notifier
 
 _NO_REDIS = "REDIS_URL is not set, so acks cannot be stored; everything else works"
 

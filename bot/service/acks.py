@@ -51,8 +51,11 @@ class Acknowledger:
             StoreError: Redis failed; nothing was stored.
         """
         now = self._clock()
-        report = self._classifier.scan([scope.app])
-        stuck = [s.fingerprint for s in report.stuck if s.app == scope.app and not scope.kind]
+        # The same question as `/drift app` (one cache key): a report read just before the ack
+        # is reused, and the ack covers exactly what that report showed.
+        report = self._classifier.app_report(scope.app)
+        incident = report.stuck if not scope.kind else None
+        stuck = [incident.fingerprint] if incident and incident.app == scope.app else []
         findings: Sequence[Finding] = report.findings
         if not stuck and not any(scope.matches(f) for f in findings) and not scope.kind:
             # Nothing to ack in this app: show which apps do drift (one scan, usually cached).

@@ -34,7 +34,7 @@ import kubernetes.watch
 import urllib3.exceptions
 from kubernetes.client.exceptions import ApiException
 
-from bot.adapters import decoding
+from bot.adapters.kube import decoding
 from bot.core.model import RawObject
 from bot.errors import InputError, UpstreamError
 from bot.ports import ApplicationSink
@@ -53,7 +53,7 @@ class Backoff:
     def __init__(self, base_s: float = 1.0, cap_s: float = 60.0, rng: random.Random | None = None):
         self._base = base_s
         self._cap = cap_s
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
 
     def delay(self, failures: int) -> float:
         ceiling = min(self._cap, self._base * 2 ** max(0, failures - 1))
@@ -81,7 +81,8 @@ class ApplicationInformer:
         self._backoff = backoff or Backoff()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._watches: dict[str, kubernetes.watch.Watch] = {}
+        self._watches: dict[str, Any] = {}
+        """The open `kubernetes.watch.Watch` per namespace (untyped in the client)."""
         self._lock = threading.Lock()
         self.lists = 0
         """Full lists made (first lists and relists after 410): the cost a watch avoids."""
@@ -160,7 +161,7 @@ class ApplicationInformer:
         return version
 
     def _watch(self, namespace: str, version: str) -> str:
-        watch = kubernetes.watch.Watch()
+        watch: Any = _new_watch()
         with self._lock:
             self._watches[namespace] = watch
         try:
@@ -188,6 +189,11 @@ class ApplicationInformer:
                 self._watches.pop(namespace, None)
         self._sink.heard(namespace)
         return str(watch.resource_version or version)
+
+
+def _new_watch() -> Any:
+    factory: Any = kubernetes.watch.Watch
+    return factory()
 
 
 def _page(body: bytes, namespace: str) -> dict[str, Any]:

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.acking import AckedClassifier, Acknowledger
 from bot.core.model import AckScope, ScanError
-from bot.delivery.notify import LOCK_TTL, Notifier
 from bot.errors import StoreError
+from bot.service.acks import AckedClassifier, Acknowledger
+from bot.service.digest import Notifier
+from bot.service.escalation import LOCK_TTL
 from bot.simulator import Simulator, scenarios
 from bot.wiring import build_service
-from tests.notify.support import (
+from tests.service.support import (
     CHANNEL,
     ONCALL,
     POST,

@@ -12,9 +12,9 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.delivery import scheduler as sched
-from bot.delivery.notify import Notifier, PostOutcome
 from bot.errors import ConfigError, DeliveryError, StoreError
-from tests.notify.support import (
+from bot.service.digest import Notifier, PostOutcome
+from tests.service.support import (
     POST,
     Clock,
     FakeClassifier,

@@ -9,7 +9,7 @@ import redis
 
 from bot.adapters.redis_store import RedisStore
 from tests.conftest import free_port
-from tests.notify.support import FlakySlackApi, StoreFactory
+from tests.service.support import FlakySlackApi, StoreFactory
 
 
 @pytest.fixture

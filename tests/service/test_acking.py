@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.acking import ACKS_UNAVAILABLE_SOURCE, AckedClassifier, Acknowledger
 from bot.adapters.redis_store import RedisStore
 from bot.core.model import AckScope, AppReport, Finding, ResourceKey, ScanReport
 from bot.errors import InputError, StoreError, UnknownAppError
-from bot.service import DriftService
+from bot.service.acks import ACKS_UNAVAILABLE_SOURCE, AckedClassifier, Acknowledger
+from bot.service.caching import CachedClassifier
+from bot.service.scan import DriftService
 from bot.simulator import Simulator, scenarios
 from bot.wiring import build_service
-from tests.notify.support import SIM_TOKEN, Clock, StoreFactory, sim_settings
+from tests.service.support import SIM_TOKEN, Clock, StoreFactory, sim_settings
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -268,3 +269,22 @@ class TestRedisDown:
             acknowledger.acks()
         with pytest.raises(StoreError, match=r"\(REDIS_URL\) failed to remove an ack"):
             acknowledger.unack("a1", by="U1")
+
+
+class TestOneQuestionOneKey:
+    def test_an_app_report_then_an_ack_of_that_app_lists_and_diffs_once(
+        self, own_sim: Simulator, own_service: DriftService, store: RedisStore, clock: Clock
+    ) -> None:
+        """`/drift app gitea` then `/drift ack gitea ...`: one Application list, one diff."""
+        cached = CachedClassifier(own_service, ttl=timedelta(minutes=5))
+        classifier = AckedClassifier(cached, store, clock=clock)
+        own_sim.reset_counters()
+        report = classifier.app_report("gitea")
+        ack = Acknowledger(classifier, store, clock=clock).ack(
+            AckScope("gitea"), WEEK, "migrating", by="U1"
+        )
+        lists = own_sim.count("kube", r"/applications$")
+        diffs = own_sim.count("argocd", r"/applications/gitea/managed-resources$")
+        assert (lists, diffs) == (1, 1)
+        assert ack.fingerprints == {f.fingerprint for f in report.findings}
+        assert len(cached) == 1

@@ -7,7 +7,9 @@ should cost one scan, not ten. So results are kept for ``DRIFT_CACHE_TTL`` per e
 caller computes, the others wait for it and receive the same result or the same exception.
 
 Failures are never cached: the next caller after a failure tries again. Keys stay per call (an
-``app_report`` is not carved out of a cached full scan): simpler, and obviously correct.
+``app_report`` is not carved out of a cached full scan): simpler, and obviously correct. One
+question has one call: acking an app asks its ``app_report`` (`bot.service.acks`), the same
+key as ``/drift app`` that usually precedes it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,159 @@
+"""What the classifier reads: resource identities, the Application and its managed resources.
+
+Raw Kubernetes/Argo CD JSON is typed at the edges (`bot.core.raw`); `bot.core.parse` turns the
+parts we reason about into these types once, so the rules never dig through dicts for identity
+or status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from bot.core.raw import AppName, RawObject, TrackingName
+
+TRACKING_ID_ANNOTATION: Final = "argocd.argoproj.io/tracking-id"
+HOOK_ANNOTATION: Final = "argocd.argoproj.io/hook"
+HELM_HOOK_ANNOTATION: Final = "helm.sh/hook"
+LOCAL_SERVERS: Final = frozenset(
+    {"https://kubernetes.default.svc", "https://kubernetes.default.svc/"}
+)
+"""How Applications name the cluster Argo CD itself runs in (``in-cluster``)."""
+
+
+class _Absent:
+    """Marks a side of a diff where the field does not exist (distinct from JSON ``null``)."""
+
+    _instance: _Absent | None = None
+
+    def __new__(cls) -> _Absent:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT: Final = _Absent()
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ResourceKey:
+    """Identity of one Kubernetes object. Core group and cluster scope are empty strings."""
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        scope = f" in {self.namespace}" if self.namespace else ""
+        return f"{self.kind}/{self.name}{scope}"
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One ``status.conditions`` entry of an Application."""
+
+    type: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceStatus:
+    """One ``status.resources`` entry of an Application (Argo CD omits empty keys)."""
+
+    key: ResourceKey
+    version: str
+    status: str | None
+    """``Synced``/``OutOfSync``/``Unknown``; ``None`` for hooks, which never get a sync status."""
+    requires_pruning: bool = False
+    hook: bool = False
+
+    @property
+    def drifting(self) -> bool:
+        """Whether this entry is something to explain.
+
+        Anything not Synced drifts, except a status-less hook that nothing would prune: Argo CD
+        lists running hooks too, and those are not leftovers.
+        """
+        if self.status is None:
+            return self.requires_pruning
+        return self.status != "Synced"
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """The parts of an ``argoproj.io/v1alpha1`` Application the bot reasons about."""
+
+    name: AppName
+    namespace: str
+    """Where the Application CR lives."""
+    control_plane_namespace: str
+    """Argo CD's own namespace; apps elsewhere are tracked as ``<namespace>_<name>``."""
+    project: str
+    sync_status: str
+    health_status: str
+    health_since: datetime | None
+    """``status.health.lastTransitionTime`` when Argo CD reports it."""
+    destination_namespace: str
+    resources: tuple[ResourceStatus, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    destination_server: str = ""
+    destination_name: str = ""
+
+    @property
+    def in_local_cluster(self) -> bool:
+        """Whether the app deploys into the cluster the bot reads (Argo CD's own).
+
+        The usage checks behind ``safe_to_delete`` only see that cluster; for any other
+        destination they would find no users and wrongly say "safe".
+        """
+        return self.destination_server in LOCAL_SERVERS or (
+            not self.destination_server and self.destination_name in ("", "in-cluster")
+        )
+
+    @property
+    def tracking_name(self) -> TrackingName:
+        """The app name as written into tracking ids."""
+        if self.namespace == self.control_plane_namespace:
+            return TrackingName(self.name)
+        return TrackingName(f"{self.namespace}_{self.name}")
+
+    @property
+    def drifting_resources(self) -> tuple[ResourceStatus, ...]:
+        return tuple(r for r in self.resources if r.drifting)
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedResource:
+    """One item of Argo CD's ``managed-resources`` with its JSON-string states parsed.
+
+    ``target`` is ``None`` when the object is not in git; ``live`` is ``None`` when it is missing
+    from the cluster. ``live`` is the normalized live state when Argo CD sent one.
+    """
+
+    key: ResourceKey
+    target: RawObject | None
+    live: RawObject | None
+    modified: bool = False
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class KindRef:
+    """A listable resource type: what the zombie check asks the cluster for ("who uses it?")."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool = True
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version

@@ -1,0 +1,227 @@
+"""The Argo CD and Kubernetes JSON the core reads, as typed shapes (kopf's ``Raw*`` bodies).
+
+Each ``TypedDict`` names the keys the core looks at, ``total=False`` because the APIs omit
+empty keys (Argo CD drops ``group`` for the core group, ``namespace`` for cluster-scoped
+objects, ``status`` for hooks). They describe what we *expect*; the JSON still arrives
+untrusted, so the readers (`bot.core.parse`, `bot.core.health`, `bot.core.schema`) check types
+where a wrong one would mislead and treat a type here as a promise only after that check.
+
+Only manifest bodies (git and live states of arbitrary kinds, list items of the usage check)
+stay the generic `RawObject`: their shape is whatever the kind says.
+
+`AppName` and `TrackingName` keep two strings apart that look alike: an Application's name
+as Argo CD's API takes it, and the name written into tracking ids (``<namespace>_<name>`` for
+apps outside Argo CD's own namespace).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NewType, TypeAlias, TypedDict
+
+RawObject: TypeAlias = dict[str, Any]
+"""A manifest of any kind exactly as the API returned it (parsed JSON): git and live states."""
+
+AppName = NewType("AppName", str)
+"""An Argo CD Application's ``metadata.name`` (what ``/drift app NAME`` names)."""
+
+TrackingName = NewType("TrackingName", str)
+"""The app name as written in a tracking id: ``name``, or ``<namespace>_<name>``."""
+
+
+# --- shared ------------------------------------------------------------------------------------
+
+
+class RawOwnerReference(TypedDict, total=False):
+    apiVersion: str
+    kind: str
+    name: str
+
+
+class RawObjectMeta(TypedDict, total=False):
+    name: str
+    namespace: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    creationTimestamp: str
+    ownerReferences: list[RawOwnerReference]
+    managedFields: list[RawObject]
+
+
+# --- Argo CD Application (argoproj.io/v1alpha1) ------------------------------------------------
+
+
+class RawDestination(TypedDict, total=False):
+    server: str
+    name: str
+    namespace: str
+
+
+class RawAppSpec(TypedDict, total=False):
+    project: str
+    destination: RawDestination
+
+
+class RawSyncStatus(TypedDict, total=False):
+    status: str
+
+
+class RawHealthStatus(TypedDict, total=False):
+    status: str
+    lastTransitionTime: str
+
+
+class RawResourceStatus(TypedDict, total=False):
+    """One ``status.resources`` entry."""
+
+    group: str
+    version: str
+    kind: str
+    namespace: str
+    name: str
+    status: str
+    requiresPruning: bool
+    hook: bool
+
+
+class RawCondition(TypedDict, total=False):
+    type: str
+    message: str
+
+
+class RawAppStatus(TypedDict, total=False):
+    sync: RawSyncStatus
+    health: RawHealthStatus
+    resources: list[RawResourceStatus]
+    conditions: list[RawCondition]
+
+
+class RawApplication(TypedDict, total=False):
+    apiVersion: str
+    kind: str
+    metadata: RawObjectMeta
+    spec: RawAppSpec
+    status: RawAppStatus
+
+
+# --- Argo CD managed-resources ----------------------------------------------------------------
+
+
+class RawManagedResource(TypedDict, total=False):
+    """One item of ``GET /api/v1/applications/{name}/managed-resources``: states are JSON text."""
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+    targetState: str
+    liveState: str
+    normalizedLiveState: str
+    modified: bool
+
+
+class RawManagedResources(TypedDict, total=False):
+    items: list[RawManagedResource]
+
+
+# --- Pods --------------------------------------------------------------------------------------
+
+
+class RawStateWaiting(TypedDict, total=False):
+    reason: str
+    message: str
+
+
+class RawStateTerminated(TypedDict, total=False):
+    reason: str
+    message: str
+    exitCode: int
+
+
+class RawStateRunning(TypedDict, total=False):
+    startedAt: str
+
+
+class RawContainerState(TypedDict, total=False):
+    waiting: RawStateWaiting
+    terminated: RawStateTerminated
+    running: RawStateRunning
+
+
+class RawContainerStatus(TypedDict, total=False):
+    name: str
+    ready: bool
+    restartCount: int
+    state: RawContainerState
+    lastState: RawContainerState
+
+
+class RawPodCondition(TypedDict, total=False):
+    type: str
+    status: str
+    reason: str
+    message: str
+
+
+class RawPodStatus(TypedDict, total=False):
+    phase: str
+    reason: str
+    message: str
+    conditions: list[RawPodCondition]
+    initContainerStatuses: list[RawContainerStatus]
+    containerStatuses: list[RawContainerStatus]
+
+
+class RawPod(TypedDict, total=False):
+    apiVersion: str
+    kind: str
+    metadata: RawObjectMeta
+    spec: RawObject
+    status: RawPodStatus
+
+
+# --- CustomResourceDefinition (apiextensions.k8s.io/v1) ---------------------------------------
+
+RawSchemaNode = TypedDict(
+    "RawSchemaNode",
+    {
+        "type": str,
+        "default": Any,
+        "properties": "dict[str, RawSchemaNode]",
+        "items": "RawSchemaNode",
+        "additionalProperties": "bool | RawSchemaNode",
+        "x-kubernetes-preserve-unknown-fields": bool,
+        "x-kubernetes-int-or-string": bool,
+    },
+    total=False,
+)
+"""One node of a CRD's ``openAPIV3Schema`` (only the keys defaulting and descent read)."""
+
+
+class RawCRDValidation(TypedDict, total=False):
+    openAPIV3Schema: RawSchemaNode
+
+
+class RawCRDVersion(TypedDict, total=False):
+    name: str
+    served: bool
+    storage: bool
+    schema: RawCRDValidation
+
+
+class RawCRDNames(TypedDict, total=False):
+    kind: str
+    plural: str
+
+
+class RawCRDSpec(TypedDict, total=False):
+    group: str
+    names: RawCRDNames
+    scope: str
+    versions: list[RawCRDVersion]
+
+
+class RawCRD(TypedDict, total=False):
+    apiVersion: str
+    kind: str
+    metadata: RawObjectMeta
+    spec: RawCRDSpec

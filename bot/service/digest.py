@@ -1,0 +1,230 @@
+"""Messages the bot sends on its own: the daily digest and on-call escalation.
+
+Both run on every replica (scheduler) and from the CLI (``digest --post``); Redis makes them
+happen once.
+
+Digest: a short lock per channel serialises replicas, and inside it a per-channel, per-local-day
+idempotency key says whether today's digest went out. The key is first taken with the lock's
+short TTL as a *claim*, and only turned into the day-long mark once Slack accepted the post. So
+two replicas never both post, a failed post leaves the day open for the next run, and a replica
+that dies mid-post blocks the others only until its lock and claim expire. ``--force`` posts
+regardless and then marks the day, so the scheduler does not post a second time.
+
+`Notifier` also starts the escalation check (`bot.service.escalation`): both share the
+store, the poster and the replica id.
+
+With Redis down the digest still posts (acks not applied, and it says so).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core import digest as digest_core
+from bot.core.model import Ack, ScanReport, StuckApp
+from bot.errors import ConfigError, StoreError
+from bot.ports import Classifier, Poster, StateStore
+from bot.service.acks import ACKS_UNAVAILABLE_SOURCE
+from bot.service.escalation import LOCK_TTL, Blocks, Escalation, Policy, quietly
+
+log = logging.getLogger(__name__)
+
+DIGEST_KEY_TTL = timedelta(hours=36)
+"""Longer than any local day (25 h at most), so the mark outlives the day it guards."""
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """``DRIFT_TIMEZONE`` as a zone; `ConfigError` naming the variable when it is not one."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        msg = f"DRIFT_TIMEZONE: {name!r} is not an IANA time zone (e.g. Europe/Berlin or UTC)"
+        raise ConfigError(msg) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class PostOutcome:
+    """What one `Notifier.post_digest` call did."""
+
+    posted: bool
+    reason: str
+    retry_later: bool = False
+    """Another replica holds the lock: if its post fails, today is still open, so look again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Renderers:
+    """Block Kit builders, injected: the service renders nothing itself (delivery does)."""
+
+    digest: Callable[[digest_core.Digest], tuple[Blocks, str]]
+    escalation: Callable[[StuckApp, str, datetime], tuple[Blocks, str]]
+    """(stuck app, mention, now) → blocks, fallback text."""
+    recovered: Callable[[str, timedelta | None], tuple[Blocks, str]]
+    """(app, how long it was stuck if known) → the "recovered" reply, blocks and text."""
+
+
+class Notifier:
+    """Digest and escalation use cases over the classifier, the shared store and Slack."""
+
+    def __init__(
+        self,
+        classifier: Classifier,
+        store: StateStore | None,
+        poster: Poster | None,
+        renderers: Renderers,
+        *,
+        channel: str | None,
+        oncall_group: str | None,
+        timezone: str,
+        reping_after: timedelta,
+        clock: Callable[[], datetime],
+        replica: str | None = None,
+    ) -> None:
+        self._classifier = classifier
+        self._store = store
+        self._poster = poster
+        self._render = renderers
+        self._channel = channel
+        self._oncall = oncall_group
+        self._tz = time_zone(timezone)
+        self._reping_after = reping_after
+        self._clock = clock
+        self._replica = replica or uuid.uuid4().hex[:12]
+
+    # --- digest ---------------------------------------------------------------------------
+
+    def build_digest(self, report: ScanReport | None = None) -> digest_core.Digest:
+        """Today's digest: the scan, yesterday's snapshot, and active acks when Redis answers."""
+        now = self._clock()
+        if report is None:
+            report = self._classifier.scan()
+        # The classifier may have noted that it could not apply acks; the digest states
+        # whether acks were applied itself, instead of listing Redis as an unreadable app.
+        errors = tuple(e for e in report.errors if e.source != ACKS_UNAVAILABLE_SOURCE)
+        report = replace(report, errors=errors)
+        acks: list[Ack] | None = None
+        previous = None
+        if self._store is not None:
+            try:
+                acks = self._store.active_acks(now)
+                previous = self._store.load_snapshot()
+            except StoreError as exc:
+                log.warning("digest without acks or trend: %s", exc)
+        return digest_core.build_digest(report, previous=previous, acks=acks, now=now)
+
+    def post_digest(self, *, force: bool = False) -> PostOutcome:
+        """Post the digest to ``DRIFT_CHANNEL`` at most once per local day (unless forced).
+
+        Raises:
+            ConfigError: Slack or the channel is not configured.
+            DeliveryError: Slack refused the post; today stays open for the next run.
+        """
+        channel, poster = self._require_slack()
+        now = self._clock()
+        day = now.astimezone(self._tz).date().isoformat()
+        key, lock = f"digest:{channel}:{day}", f"digest:{channel}"
+        report = self._classifier.scan()
+        store = self._store
+        if store is None:
+            return self._send_digest(poster, channel, report, f"posted to {channel} (no Redis)")
+        try:
+            if not store.try_lock(lock, ttl=LOCK_TTL, owner=self._replica):
+                return PostOutcome(False, "another replica is posting it", retry_later=True)
+        except StoreError as exc:
+            log.warning("digest not coordinated with other replicas (Redis down): %s", exc)
+            return self._send_digest(poster, channel, report, f"posted to {channel} (no Redis)")
+        try:
+            return self._post_once(store, poster, channel, report, key, force=force)
+        finally:
+            quietly(lambda: store.release_lock(lock, owner=self._replica), "release the lock")
+
+    def _post_once(
+        self,
+        store: StateStore,
+        poster: Poster,
+        channel: str,
+        report: ScanReport,
+        key: str,
+        *,
+        force: bool,
+    ) -> PostOutcome:
+        """Under the lock: claim the day (short TTL), post, then mark the day as done."""
+        if not force and not store.mark_once(key, ttl=LOCK_TTL):
+            return PostOutcome(False, f"already posted today ({key})")
+        try:
+            outcome = self._send_digest(poster, channel, report, f"posted to {channel}")
+        except BaseException:
+            if not force:
+                quietly(lambda: store.clear_mark(key), "reopen the day after a failed post")
+            raise
+        # The claim expires with the lock; replace it by the day-long mark. The lock is still
+        # ours, so no other replica can claim the day between the two calls.
+        quietly(lambda: store.clear_mark(key), "replace the claim")
+        if not quietly(lambda: store.mark_once(key, ttl=DIGEST_KEY_TTL), "mark the day posted"):
+            log.warning("today's digest is posted but not marked; a later run may repeat it")
+        return outcome
+
+    def _send_digest(
+        self, poster: Poster, channel: str, report: ScanReport, reason: str
+    ) -> PostOutcome:
+        digest = self.build_digest(report)
+        blocks, text = self._render.digest(digest)
+        poster.post(channel, blocks, text)
+        self._save_snapshot(report)
+        return PostOutcome(True, reason)
+
+    def _save_snapshot(self, report: ScanReport) -> None:
+        if self._store is None:
+            return
+        try:
+            self._store.save_snapshot(digest_core.snapshot_of(report))
+        except StoreError as exc:
+            log.warning("could not save today's snapshot; tomorrow shows no trend: %s", exc)
+
+    # --- escalation -----------------------------------------------------------------------
+
+    def escalate(self) -> list[str]:
+        """Ping on-call about newly stuck apps, re-ping old ones, close recovered ones.
+
+        Returns one line per action taken or skipped (for logs and tests).
+
+        Raises:
+            ConfigError: Slack or the channel is not configured.
+            StoreError: Redis failed (nothing is posted without shared state).
+        """
+        channel, poster = self._require_slack()
+        store = self._store
+        if store is None:
+            return ["escalation skipped: REDIS_URL is not set (replicas cannot agree)"]
+        if not store.try_lock("escalation", ttl=LOCK_TTL, owner=self._replica):
+            return ["escalation skipped: another replica is checking; the next check catches up"]
+        try:
+            report = self._classifier.scan()
+            policy = Policy(
+                self._render.escalation,
+                self._render.recovered,
+                self._mention(),
+                self._reping_after,
+            )
+            return Escalation(policy, store, poster, channel, self._clock()).run(report)
+        finally:
+            quietly(
+                lambda: store.release_lock("escalation", owner=self._replica), "release the lock"
+            )
+
+    def _mention(self) -> str:
+        return f"<!subteam^{self._oncall}>" if self._oncall else ""
+
+    def _require_slack(self) -> tuple[str, Poster]:
+        if self._poster is None:
+            msg = "SLACK_BOT_TOKEN is not set: nothing can be posted to Slack"
+            raise ConfigError(msg)
+        if not self._channel:
+            msg = "DRIFT_CHANNEL is not set: no channel to post to"
+            raise ConfigError(msg)
+        return self._channel, self._poster
