@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bot.adapters.argocd import ArgoClient
 from bot.adapters.kube import KubeReader
+from bot.adapters.kube.watch import ApplicationInformer
 from bot.adapters.redis_store import RedisStore
 from bot.adapters.remote_classifier import ClassifierProbe, RemoteClassifier
 from bot.adapters.slack_poster import SlackPoster, SlackWebClient, build_web_client
@@ -32,6 +33,7 @@ from bot.ports import Classifier, StateStore
 from bot.service.acks import AckedClassifier, Acknowledger
 from bot.service.caching import CachedClassifier
 from bot.service.digest import Notifier, Renderers
+from bot.service.fleet import FleetModel
 from bot.service.scan import DriftService
 from bot.settings import Settings
 
@@ -65,6 +67,39 @@ def build_service(
     )
 
 
+def build_watched_service(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    watch_timeout_s: int = 300,
+) -> tuple[DriftService, FleetModel, Callable[[], None]]:
+    """`build_service` plus the live fleet model ``serve`` keeps (list + watch).
+
+    Returns the service, its model and the function that starts watching (nothing runs until
+    it is called; `DriftService.close` stops it).
+    """
+    reader = KubeReader.from_settings(settings)
+    fleet = FleetModel(settings.argocd_namespace, settings.app_namespaces, clock or utc_now)
+    informer = ApplicationInformer(
+        reader.api_client,
+        settings.app_namespaces,
+        fleet,
+        request_timeout_s=settings.drift_http_timeout.total_seconds(),
+        watch_timeout_s=watch_timeout_s,
+    )
+    service = DriftService(
+        reader,
+        ArgoClient.from_settings(settings),
+        control_plane_namespace=settings.argocd_namespace,
+        stuck_after=settings.drift_stuck_after,
+        concurrency=settings.drift_concurrency,
+        clock=clock or utc_now,
+        fleet=fleet,
+        on_close=(informer.stop,),
+    )
+    return service, fleet, informer.start
+
+
 def build_store(settings: Settings) -> RedisStore | None:
     """The shared Redis store, or None when ``REDIS_URL`` is unset (acks then say so)."""
     if settings.redis_url is None:
@@ -78,6 +113,8 @@ def build_classifier(
     *,
     remote_ok: bool = True,
     max_concurrent_scans: int | None = None,
+    service: DriftService | None = None,
+    fleet: FleetModel | None = None,
 ) -> Classifier:
     """ "Ask the classifier": remote when DRIFT_CLASSIFIER_URL is set, else in-process.
 
@@ -88,9 +125,12 @@ def build_classifier(
     if remote_ok and settings.drift_classifier_url:
         upstream = RemoteClassifier.from_settings(settings)
     else:
-        upstream = build_service(settings)
+        upstream = service or build_service(settings)
     inner = CachedClassifier(
-        upstream, ttl=settings.drift_cache_ttl, max_concurrent_misses=max_concurrent_scans
+        upstream,
+        ttl=settings.drift_cache_ttl,
+        max_concurrent_misses=max_concurrent_scans,
+        version=fleet.version if fleet is not None else None,
     )
     if store is None:
         return inner
@@ -213,11 +253,17 @@ def _assemble(
     # In one process with the Slack app, one uncached scan runs at a time so that the threads
     # acknowledging commands keep the interpreter: bench/ack.py measured p99 time-to-ack
     # 72 ms with one, 136-152 ms with two, 193-353 ms unbounded (50 concurrent commands).
+    # Classifying in this process: questions start from a watched model of the fleet.
+    service, fleet, watch = None, None, serve.nothing
+    if not (role == "slack" and settings.drift_classifier_url):
+        service, fleet, watch = build_watched_service(settings)
     classifier = build_classifier(
         settings,
         store,
         remote_ok=role == "slack",
         max_concurrent_scans=serve.MAX_CONCURRENT_SCANS if role == "all" else None,
+        service=service,
+        fleet=fleet,
     )
     resources.callback(classifier.close)
     ready = _readiness(settings, role, resources)
@@ -232,9 +278,10 @@ def _assemble(
             token=serve.secret(settings.drift_api_token),
             digest=lambda: notifier.build_digest().to_json(),
         )
-    app, start = None, serve.nothing
+    app, start = None, watch
     if client is not None:
-        app, start = _slack(settings, client, classifier, store, notifier, metrics, resources)
+        app, start_slack = _slack(settings, client, classifier, store, notifier, metrics, resources)
+        start = _in_turn(watch, start_slack)
     wsgi = build_wsgi_app(app, ready=ready, metrics_registry=metrics.registry, api=api)
     threads = serve.SLACK_HTTP_THREADS if app is not None else THREADS
     http = HttpServer(wsgi, port=port, host=host, threads=threads)
@@ -242,6 +289,14 @@ def _assemble(
     return serve.Server(
         http=http, start_background=start, stop_background=serve.once(resources.close)
     )
+
+
+def _in_turn(*steps: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        for step in steps:
+            step()
+
+    return run
 
 
 def _slack(

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from queue import SimpleQueue
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.model import (
     Application,
@@ -54,6 +54,12 @@ class HealthOutcome:
 
     stuck: StuckApp | None
     errors: tuple[ScanError, ...] = ()
+
+
+class OwnerIndex(Protocol):
+    """Which apps list each resource: built while listing (`Owners`) or kept live (`FleetModel`)."""
+
+    def of(self, keys: Iterable[ResourceKey]) -> dict[ResourceKey, tuple[str, ...]]: ...
 
 
 class Owners:
@@ -114,7 +120,7 @@ class Run:
     pods: Once[ResourceKey, list[RawObject]]
     """Pods per workload: an app's workloads are read side by side, not one after another."""
     apps: list[Application] = field(default_factory=list)
-    owners: Owners = field(default_factory=Owners)
+    owners: OwnerIndex = field(default_factory=Owners)
     errors: list[ScanError] = field(default_factory=list)
     diffs: dict[AppId, Future[Diff]] = field(default_factory=dict)
     """Diffs in flight or not yet classified."""

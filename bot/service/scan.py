@@ -54,12 +54,14 @@ from bot.core.parse import parse_application, parse_managed_resources
 from bot.core.reference_index import ReferenceIndex
 from bot.errors import DriftBotError, InputError, UpstreamError
 from bot.ports import ArgoReader, ClusterReader
+from bot.service.fleet import FleetModel
 from bot.service.pipeline import Lane, Once, read_ahead
 from bot.service.run import (
     NO_DIFF,
     AppId,
     Classified,
     Diff,
+    Owners,
     Run,
     app_id,
     once_errors,
@@ -91,7 +93,12 @@ class DriftService:
         stuck_after: timedelta,
         concurrency: int,
         clock: Callable[[], datetime],
+        fleet: FleetModel | None = None,
+        on_close: Sequence[Callable[[], None]] = (),
     ) -> None:
+        self._fleet = fleet
+        """The live model `serve` keeps (watched); questions start from it once it is ready."""
+        self._on_close = tuple(on_close)
         self._cluster = cluster
         self._argo = argo
         self._control_plane = control_plane_namespace
@@ -100,7 +107,9 @@ class DriftService:
         self._clock = clock
 
     def close(self) -> None:
-        """Release the upstream connection pools."""
+        """Stop watching (if this service has a fleet model) and release the connection pools."""
+        for stop in self._on_close:
+            stop()
         for client in (self._cluster, self._argo):
             close = getattr(client, "close", None)
             if callable(close):
@@ -182,9 +191,18 @@ class DriftService:
             pods=Once(self._cluster.pods_of),
         )
         try:
-            for app in self._listed(run):
-                run.owners.add(app)
-                self._classify_arrived(run)
+            fleet = self._fleet if self._fleet is not None and self._fleet.ready() else None
+            if fleet is None:
+                owners = run.owners = Owners()
+                for app in self._listed(run):
+                    owners.add(app)
+                    self._classify_arrived(run)
+            else:
+                # The watched model replaces the list: no Application is read for this answer.
+                snapshot = fleet.snapshot(only)
+                run.owners = fleet
+                run.errors.extend(snapshot.errors)
+                run.apps.extend(self._admit(run, app) for app in snapshot.apps)
             yield run
         finally:
             # Work nobody will read (an unknown app name, an error) is dropped, not awaited.

@@ -86,6 +86,7 @@ class Simulator:
         self._servers: dict[str, _Server] = {}
         self._threads: list[threading.Thread] = []
         self.watches = WatchHub()
+        self._last_change = 0
         """The change history ``?watch=true`` streams (see `change`, `WatchHub.expire`)."""
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -143,7 +144,7 @@ class Simulator:
         ADDED, MODIFIED or DELETED. Returns the new resourceVersion.
         """
         key = key_of(obj)
-        rv = int(self._current_index().resource_version) + 1
+        rv = self._last_change = self._resource_version() + 1
         changed = {**obj, "metadata": {**obj.get("metadata", {}), "resourceVersion": str(rv)}}
         is_app = (key.group, key.kind) == ("argoproj.io", "Application")
         pool = self.scenario.applications if is_app else self.scenario.objects
@@ -159,7 +160,9 @@ class Simulator:
             pool[position] = changed
             kind = "MODIFIED"
         self.reload()
-        info = self._current_index().preferred.get((key.group, key.kind))
+        index = self._current_index()
+        index.resource_version = str(rv)  # lists answer the newest, even after a delete
+        info = index.preferred.get((key.group, key.kind))
         self.watches.publish(
             Event(
                 type=kind,
@@ -174,8 +177,15 @@ class Simulator:
         return str(rv)
 
     def expire_watch_history(self) -> None:
-        """Make every resourceVersion issued so far too old to watch from (410 Expired)."""
-        self.watches.expire(int(self._current_index().resource_version) + 1)
+        """Compact the watch history, as etcd does: a write elsewhere in the cluster moves the
+        resourceVersion on, and a watch from any older one is answered 410 Expired."""
+        marker = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "simulator-compaction", "namespace": "kube-system"},
+            "data": {"at": str(time.monotonic())},
+        }
+        self.watches.expire(int(self.change(marker)))
 
     def _current_index(self) -> ClusterIndex:
         if self._index is None:
@@ -254,7 +264,8 @@ class Simulator:
             self._records.clear()
 
     def _resource_version(self) -> int:
-        return int(self._current_index().resource_version)
+        """The cluster's resourceVersion: it never goes back, even when the newest object goes."""
+        return max(int(self._current_index().resource_version), self._last_change)
 
     def _record(self, record: RequestRecord) -> None:
         with self._records_lock:

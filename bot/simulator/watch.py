@@ -9,11 +9,12 @@ concepts page and KEP-956 "Watch bookmark"):
   resourceVersion, in order, then whatever happens next until ``timeoutSeconds``.
 - ``allowWatchBookmarks=true`` lets the server send ``{"type": "BOOKMARK", "object": {"kind":
   ..., "apiVersion": ..., "metadata": {"resourceVersion": "N"}}}``: nothing changed for you up
-  to N, so a restarted watch can start there (here: every ``bookmark_s`` and at the end).
+  to N, so a restarted watch can start there (here: every ``bookmark_s``).
 - A resourceVersion older than the history the server keeps is answered ``200`` with one
   ``ERROR`` event whose object is a ``Status`` with ``code: 410``, ``reason: Expired`` and
-  "too old resource version: X (Y)"; the client must list again. `WatchHub.expire` makes every
-  resourceVersion issued so far too old, to test exactly that.
+  "too old resource version: X (Y)"; the client must list again. `Simulator.expire_watch_history`
+  compacts the history the way etcd does (another write moves the cluster's resourceVersion,
+  every older one becomes too old), to test exactly that.
 
 Changes come from tests through `Simulator.change` (an Application edited, added or deleted);
 each gets the next resourceVersion and is published here after the index is reloaded, so a
@@ -124,8 +125,6 @@ class WatchHub:
                 sent_up_to = event.resource_version
             now = time.monotonic()
             if not continue_watch or now >= deadline:
-                if request.bookmarks and continue_watch:
-                    write(_line(_bookmark(request, max(sent_up_to, current()))))
                 return
             if request.bookmarks and now >= next_bookmark:
                 write(_line(_bookmark(request, max(sent_up_to, current()))))

@@ -129,6 +129,8 @@ class ApplicationInformer:
                 self._pause(namespace, failures, str(exc))
 
     def _pause(self, namespace: str, failures: int, why: str) -> None:
+        if self._stop.is_set():
+            return  # stopping closed the connection under the watch: not a failure
         delay = self._backoff.delay(failures)
         log.warning("informer %s: %s; retrying in %.1f s", namespace, why, delay)
         self._sink.failed(namespace, why)
