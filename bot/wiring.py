@@ -12,30 +12,25 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.adapters.argocd import ArgoClient
-from bot.adapters.kube import KubeReader
-from bot.adapters.kube.watch import ApplicationInformer
-from bot.adapters.redis_store import RedisStore
-from bot.adapters.remote_classifier import ClassifierProbe, RemoteClassifier
-from bot.adapters.slack_poster import SlackPoster, SlackWebClient, build_web_client
-from bot.delivery import cli, serve
-from bot.delivery.api import build_api_app
-from bot.delivery.digest_render import digest_blocks
-from bot.delivery.http import ALL_INTERFACES, THREADS, HttpServer, build_wsgi_app
-from bot.delivery.metrics import Metrics
-from bot.delivery.scheduler import build_scheduler
-from bot.delivery.slack import app as slack_app
-from bot.delivery.slack.backend import Backend
-from bot.delivery.slack.escalation import escalation_message, recovered_message
+from bot.delivery import cli
 from bot.ports import Classifier, StateStore
-from bot.service.acks import AckedClassifier, Acknowledger
-from bot.service.caching import CachedClassifier
-from bot.service.digest import Notifier, Renderers
-from bot.service.fleet import FleetModel
-from bot.service.scan import DriftService
 from bot.settings import Settings
+
+# Every client library and delivery channel is imported by the builder that needs it, not
+# here: `drift-bot --help` or a `scan` should not pay for the kubernetes client's ~1 s import
+# when it does not use it, nor for Slack Bolt, apscheduler, redis or waitress when it runs no
+# server (python -X importtime -m bot --help; see bench/README.md).
+if TYPE_CHECKING:
+    from bot.adapters.redis_store import RedisStore
+    from bot.adapters.slack_poster import SlackWebClient
+    from bot.delivery import serve
+    from bot.delivery.metrics import Metrics
+    from bot.delivery.slack import app as slack_app
+    from bot.service.digest import Notifier, Renderers
+    from bot.service.fleet import FleetModel
+    from bot.service.scan import DriftService
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +52,10 @@ def build_service(
     settings: Settings, *, clock: Callable[[], datetime] | None = None
 ) -> DriftService:
     """A `DriftService` reading the cluster and Argo CD that ``settings`` point at."""
+    from bot.adapters.argocd import ArgoClient
+    from bot.adapters.kube import KubeReader
+    from bot.service.scan import DriftService
+
     return DriftService(
         KubeReader.from_settings(settings),
         ArgoClient.from_settings(settings),
@@ -78,6 +77,12 @@ def build_watched_service(
     Returns the service, its model and the function that starts watching (nothing runs until
     it is called; `DriftService.close` stops it).
     """
+    from bot.adapters.argocd import ArgoClient
+    from bot.adapters.kube import KubeReader
+    from bot.adapters.kube.watch import ApplicationInformer
+    from bot.service.fleet import FleetModel
+    from bot.service.scan import DriftService
+
     reader = KubeReader.from_settings(settings)
     fleet = FleetModel(settings.argocd_namespace, settings.app_namespaces, clock or utc_now)
     informer = ApplicationInformer(
@@ -102,6 +107,8 @@ def build_watched_service(
 
 def build_store(settings: Settings) -> RedisStore | None:
     """The shared Redis store, or None when ``REDIS_URL`` is unset (acks then say so)."""
+    from bot.adapters.redis_store import RedisStore
+
     if settings.redis_url is None:
         return None
     return RedisStore.from_url(settings.redis_url.get_secret_value())
@@ -121,6 +128,10 @@ def build_classifier(
     In-process answers are cached for DRIFT_CACHE_TTL with single-flight, and, with Redis,
     findings covered by an ack come back marked ``acked``.
     """
+    from bot.adapters.remote_classifier import RemoteClassifier
+    from bot.service.acks import AckedClassifier
+    from bot.service.caching import CachedClassifier
+
     upstream: Classifier
     if remote_ok and settings.drift_classifier_url:
         upstream = RemoteClassifier.from_settings(settings)
@@ -139,10 +150,16 @@ def build_classifier(
 
 # --- Slack and the notifier -----------------------------------------------------------------
 
-RENDERERS = Renderers(
-    digest=digest_blocks, escalation=escalation_message, recovered=recovered_message
-)
-"""The Block Kit renderings the digest and escalation use cases post."""
+
+def renderers() -> Renderers:
+    """The Block Kit renderings the digest and escalation use cases post."""
+    from bot.delivery.digest_render import digest_blocks
+    from bot.delivery.slack.escalation import escalation_message, recovered_message
+    from bot.service.digest import Renderers
+
+    return Renderers(
+        digest=digest_blocks, escalation=escalation_message, recovered=recovered_message
+    )
 
 
 def build_notifier(
@@ -152,11 +169,14 @@ def build_notifier(
     client: SlackWebClient | None,
 ) -> Notifier:
     """Digest and escalation, posting through ``client`` (``None``: nothing can be posted)."""
+    from bot.adapters.slack_poster import SlackPoster
+    from bot.service.digest import Notifier
+
     return Notifier(
         classifier,
         store,
         SlackPoster(client) if client else None,
-        RENDERERS,
+        renderers(),
         channel=settings.drift_channel,
         oncall_group=settings.drift_oncall_group,
         timezone=settings.drift_timezone,
@@ -175,6 +195,10 @@ def build_slack_app(
     resources: ExitStack | None = None,
 ) -> slack_app.BoltApp:
     """`bot.delivery.slack.app.build_slack_app` with the production Web API client by default."""
+    from bot.adapters.slack_poster import build_web_client
+    from bot.delivery.metrics import Metrics
+    from bot.delivery.slack import app as slack_app
+
     slack_app.check_signing(settings)
     web = client if client is not None else build_web_client(settings)
     return slack_app.build_slack_app(
@@ -207,6 +231,8 @@ class Builders:
     def notifier(
         self, settings: Settings, classifier: Classifier, store: StateStore | None, *, post: bool
     ) -> Notifier:
+        from bot.adapters.slack_poster import build_web_client
+
         client = build_web_client(settings) if post else None
         return build_notifier(settings, classifier, store, client)
 
@@ -214,6 +240,8 @@ class Builders:
         return build_service(settings)
 
     def serve(self, settings: Settings, *, role: serve.Role, port: int | None) -> int:
+        from bot.delivery import serve
+
         server = build_server(
             settings, role=role, port=settings.drift_port if port is None else port
         )
@@ -224,17 +252,25 @@ class Builders:
 
 
 def build_server(
-    settings: Settings, *, role: serve.Role, port: int, host: str = ALL_INTERFACES
+    settings: Settings,
+    *,
+    role: serve.Role,
+    port: int,
+    host: str | None = None,
 ) -> serve.Server:
-    """Assemble the process for ``role``; `ConfigError` naming what is missing.
+    """Assemble the process for ``role`` (on every interface unless ``host``); `ConfigError`
+    naming what is missing.
 
     Nothing listens or runs in the background until `Server.run` (or ``http.serve_forever``
     and ``start_background``); ``stop_background`` undoes everything built here.
     """
+    from bot.delivery import serve
+    from bot.delivery.http import ALL_INTERFACES
+
     serve.check_config(settings, role)
     resources = ExitStack()
     try:
-        return _assemble(settings, role, port, host, resources)
+        return _assemble(settings, role, port, host or ALL_INTERFACES, resources)
     except BaseException:
         resources.close()
         raise
@@ -244,6 +280,12 @@ def _assemble(
     settings: Settings, role: serve.Role, port: int, host: str, resources: ExitStack
 ) -> serve.Server:
     """Build the parts of ``role``, registering each one's cleanup on ``resources``."""
+    from bot.adapters.slack_poster import build_web_client
+    from bot.delivery import serve
+    from bot.delivery.api import build_api_app
+    from bot.delivery.http import THREADS, HttpServer, build_wsgi_app
+    from bot.delivery.metrics import Metrics
+
     metrics = Metrics()
     store = build_store(settings)
     if store is not None:
@@ -309,6 +351,11 @@ def _slack(
     resources: ExitStack,
 ) -> tuple[slack_app.BoltApp, Callable[[], None]]:
     """The Bolt app, and the start of its scheduler and Socket Mode (their stop on resources)."""
+    from bot.delivery.scheduler import build_scheduler
+    from bot.delivery.slack import app as slack_app
+    from bot.delivery.slack.backend import Backend
+    from bot.service.acks import Acknowledger
+
     acknowledger = Acknowledger(classifier, store, clock=utc_now) if store else None
     app = build_slack_app(
         Backend(classifier, acknowledger, notifier),
@@ -344,6 +391,11 @@ def _readiness(
     settings: Settings, role: serve.Role, resources: ExitStack
 ) -> Callable[[], Mapping[str, bool]]:
     """Checks behind /readyz: the upstreams this role cannot work without (`serve.readiness`)."""
+    from bot.adapters.argocd import ArgoClient
+    from bot.adapters.kube import KubeReader
+    from bot.adapters.remote_classifier import ClassifierProbe
+    from bot.delivery import serve
+
     checks: dict[str, Callable[[], None]] = {}
     if role == "slack":
         probe = ClassifierProbe(
