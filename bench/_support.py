@@ -76,6 +76,10 @@ class SimHandle(Protocol):
         """(api, path with query) of every request since the last `reset`, in arrival order."""
         ...
 
+    def degrade(self, app: str) -> str:
+        """Mark Application ``app`` Degraded (a watched change); its new resourceVersion."""
+        ...
+
 
 def _expected_of(scenario: Scenario) -> frozenset[ExpectedId]:
     return frozenset(
@@ -102,6 +106,9 @@ class _LocalSim:
     def requests(self) -> list[tuple[str, str]]:
         return _request_lines(self._sim)
 
+    def degrade(self, app: str) -> str:
+        return degrade(self._sim, app)
+
     def write_kubeconfig(self, path: Path) -> Path:
         return self._sim.write_kubeconfig(path)
 
@@ -127,6 +134,9 @@ class _ChildSim:
 
     def requests(self) -> list[tuple[str, str]]:
         return [(str(api), str(path)) for api, path in self._ask("requests")]
+
+    def degrade(self, app: str) -> str:
+        return str(self._ask("degrade", app))
 
     def write_kubeconfig(self, path: Path) -> Path:
         return Path(self._ask("kubeconfig", str(path)))
@@ -155,11 +165,19 @@ def _serve_child(conn: Connection, build: Callable[[], Scenario], latency_ms: fl
                 conn.send(None)
             elif command == "requests":
                 conn.send(_request_lines(sim))
+            elif command == "degrade":
+                conn.send(degrade(sim, str(args[0])))
             elif command == "kubeconfig":
                 conn.send(str(sim.write_kubeconfig(Path(args[0]))))
             else:
                 conn.send(None)
                 return
+
+
+def degrade(sim: Simulator, app: str) -> str:
+    raw = next(a for a in sim.scenario.applications if a["metadata"]["name"] == app)
+    status = {**raw["status"], "health": {**raw["status"]["health"], "status": "Degraded"}}
+    return sim.change({**raw, "status": status})
 
 
 def _request_lines(sim: Simulator) -> list[tuple[str, str]]:

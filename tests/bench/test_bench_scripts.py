@@ -81,3 +81,16 @@ def test_digest_bench_stays_within_slacks_limits() -> None:
     assert out["within_limits"] == "yes"
     assert int(out["blocks"]) <= 50
     assert int(out["baseline_blocks"]) == 400
+
+
+def test_watched_bench_answers_from_the_model_without_listing() -> None:
+    """watched.py: one-app answers from the watched model, a change seen, no Application list."""
+    out = _summary(
+        "watched.py",
+        *("--apps", "30", "--drifting", "10", "--questions", "5"),
+        *("--latency-ms", "0", "--sim", "inprocess"),
+    )
+    assert out["kind"] == "watched"
+    assert out["ok"] == "yes"
+    assert out["lists"] == "0"
+    assert float(out["change_seen_s"]) >= 0
