@@ -120,6 +120,8 @@ class Run:
     pods: Once[ResourceKey, list[RawObject]]
     """Pods per workload: an app's workloads are read side by side, not one after another."""
     apps: list[Application] = field(default_factory=list)
+    fleet_as_of: datetime | None = None
+    """Set when the apps came from the watched fleet model: how fresh it was."""
     owners: OwnerIndex = field(default_factory=Owners)
     errors: list[ScanError] = field(default_factory=list)
     diffs: dict[AppId, Future[Diff]] = field(default_factory=dict)

@@ -136,6 +136,7 @@ class DriftService:
             stuck=tuple(stuck.values()),
             errors=tuple(run.errors),
             health={a.name: a.health_status for a in selected},
+            fleet_as_of=run.fleet_as_of,
         )
         log.info(
             "scan done apps=%d findings=%d stuck=%d errors=%d seconds=%.2f",
@@ -162,6 +163,7 @@ class DriftService:
             findings=findings,
             stuck=stuck.get(app.name),
             errors=tuple(run.errors),
+            fleet_as_of=run.fleet_as_of,
         )
 
     def logs_report(self, name: str) -> StuckApp:
@@ -201,6 +203,7 @@ class DriftService:
                 # The watched model replaces the list: no Application is read for this answer.
                 snapshot = fleet.snapshot(only)
                 run.owners = fleet
+                run.fleet_as_of = snapshot.as_of
                 run.errors.extend(snapshot.errors)
                 run.apps.extend(self._admit(run, app) for app in snapshot.apps)
             yield run

@@ -102,6 +102,8 @@ def test_watched_answers_equal_a_full_scan(
         )
         expected_stuck = {s.app: s for s in reference.stuck}.get(report.app)
         assert (report.stuck is None) == (expected_stuck is None)
+        assert report.fleet_as_of is not None  # answers say how fresh the model was
+    assert reference.fleet_as_of is None
     assert _lists(sim) == 0, "the watched service listed Applications"
 
 
