@@ -29,11 +29,12 @@ import _support
 
 from bot.settings import Settings
 from bot.simulator import scenarios
-from bot.wiring import build_service
+from bot.wiring import build_service, tune_gc
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    tune_gc()  # what the CLI and serve entry (bot.wiring.main) do
     if args.sizes:
         return _table(args)
     scenario = scenarios.fleet if args.scenario == "fleet" else scenarios.generated

@@ -25,11 +25,12 @@ import _support
 
 from bot.core.model import AppReport
 from bot.simulator import scenarios
-from bot.wiring import build_classifier, build_watched_service
+from bot.wiring import build_classifier, build_watched_service, tune_gc
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    tune_gc()  # what the CLI and serve entry (bot.wiring.main) do
     build = partial(scenarios.fleet, apps=args.apps, drifting=args.drifting, now=_support.NOW)
     with _support.simulator(build, args.latency_ms, args.sim) as sim, _support.workdir() as tmp:
         settings = _support.settings_for(sim, tmp, concurrency=args.concurrency)
