@@ -52,6 +52,7 @@ from bot.core.model import (
 )
 from bot.core.parse import parse_application, parse_managed_resources
 from bot.core.reference_index import ReferenceIndex
+from bot.core.tracking import TrackingConfig
 from bot.errors import DriftBotError, InputError, UpstreamError
 from bot.ports import ArgoReader, ClusterReader
 from bot.service.fleet import FleetModel
@@ -93,9 +94,11 @@ class DriftService:
         stuck_after: timedelta,
         concurrency: int,
         clock: Callable[[], datetime],
+        tracking: TrackingConfig | None = None,
         fleet: FleetModel | None = None,
         on_close: Sequence[Callable[[], None]] = (),
     ) -> None:
+        self._tracking = tracking or TrackingConfig()
         self._fleet = fleet
         """The live model `serve` keeps (watched); questions start from it once it is ready."""
         self._on_close = tuple(on_close)
@@ -305,7 +308,9 @@ class DriftService:
     ) -> Classified:
         diff, failure = outcome
         owners = run.owners.of(r.key for r in app.drifting_resources)
-        facts = classify.Facts(crds=diff.crds, owners=owners, inventory=diff.inventory)
+        facts = classify.Facts(
+            crds=diff.crds, owners=owners, inventory=diff.inventory, tracking=self._tracking
+        )
         findings = classify.classify_app(app, diff.managed, facts)
         return Classified(findings=findings, owners=owners, diff=diff, failure=failure)
 

@@ -94,3 +94,22 @@ def test_watched_bench_answers_from_the_model_without_listing() -> None:
     assert out["ok"] == "yes"
     assert out["lists"] == "0"
     assert float(out["change_seen_s"]) >= 0
+
+
+def test_scenario_bench_builds_the_requested_fleet() -> None:
+    """scenario.py times generated fleets and checks each has the requested totals."""
+    out = _summary("scenario.py", "--apps", "50", "--drifting", "17", "--repeat", "2")
+    assert out["kind"] == "scenario"
+    assert out["match"] == "yes"
+    assert (out["apps"], out["drifting"]) == ("50", "17")
+    assert len(out["runs_s"].split("/")) == 2
+    assert float(out["build_s"]) > 0
+
+
+def test_redact_bench_leaks_nothing() -> None:
+    """redact.py times redaction of log lines and checks no secret survives it."""
+    out = _summary("redact.py", "--lines", "200", "--repeat", "2")
+    assert out["kind"] == "redact"
+    assert out["match"] == "yes"
+    assert out["lines"] == "200"
+    assert float(out["redact_s"]) > 0

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from bot.simulator.scenarios.scenario import key_of
 
 from bot.core.model import Finding
 from bot.errors import UnknownAppError
@@ -22,8 +23,7 @@ from bot.service.fleet import FleetModel
 from bot.service.scan import DriftService
 from bot.settings import Settings, load_settings
 from bot.simulator import Simulator, scenarios
-from bot.simulator.scenario import key_of
-from bot.simulator.watch import WatchHub
+from bot.simulator.http.watch import WatchHub
 from bot.wiring import build_service, build_watched_service
 
 TOKEN = "sim-token"

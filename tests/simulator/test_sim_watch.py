@@ -13,7 +13,7 @@ import pytest
 
 from bot.adapters.kube.watch import Backoff
 from bot.simulator import Simulator, scenarios
-from bot.simulator.watch import WatchHub
+from bot.simulator.http.watch import WatchHub
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 APPS = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications"
