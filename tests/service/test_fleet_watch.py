@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from bot.simulator.scenarios.scenario import key_of
 
 from bot.core.model import Finding
 from bot.errors import UnknownAppError
@@ -24,6 +23,7 @@ from bot.service.scan import DriftService
 from bot.settings import Settings, load_settings
 from bot.simulator import Simulator, scenarios
 from bot.simulator.http.watch import WatchHub
+from bot.simulator.scenarios.scenario import key_of
 from bot.wiring import build_service, build_watched_service
 
 TOKEN = "sim-token"
