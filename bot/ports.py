@@ -39,8 +39,8 @@ class ClusterReader(Protocol):
         """Every object of one type, cluster-wide (paged)."""
         ...
 
-    def iter_objects(self, ref: KindRef) -> Iterator[RawObject]:
-        """`list_objects` as it arrives, page by page (callers reduce each page and drop it)."""
+    def iter_objects(self, ref: KindRef, namespace: str = "") -> Iterator[RawObject]:
+        """`list_objects` (of one namespace if given) as it arrives, page by page."""
         ...
 
     def pods_of(self, workload: ResourceKey) -> list[RawObject]:

@@ -15,7 +15,7 @@ before what they use (bindings before roles, namespaced before cluster-scoped, w
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -74,6 +74,35 @@ def lookups_for(key: ResourceKey, live: RawObject | None) -> frozenset[KindRef]:
         served = crd_served_kind(live or {})
         return frozenset({served}) if served else frozenset()
     return frozenset(references.LISTS.get((key.group, key.kind), ()))
+
+
+_OWN_NAMESPACE: Final = frozenset({PODS, references.PVCS, references.INGRESSES})
+"""Lists whose objects name namespaced objects of their own namespace only (a pod's
+ServiceAccount, ConfigMaps, Secrets and claims; an Ingress's Services and TLS Secrets)."""
+
+
+def lookup_namespaces(zombies: Iterable[ResourceKey]) -> dict[KindRef, tuple[str, ...]]:
+    """Per list the users of ``zombies`` can be in: the namespaces to read, ``()`` for all.
+
+    A one-app question with a leftover ConfigMap in ``shop`` needs the pods of ``shop``, not
+    the 40,000 pods of the cluster; anything named cluster-wide (a PriorityClass, a
+    ClusterRole, a ServiceAccount a RoleBinding elsewhere may name) needs the whole list.
+    """
+    found: dict[KindRef, set[str] | None] = {}
+    for key in zombies:
+        for ref in references.LISTS.get((key.group, key.kind), ()):
+            if key.kind == "Namespace" and ref in (PODS, references.PVCS):
+                where: str | None = key.name
+            elif ref in _OWN_NAMESPACE and key.namespace:
+                where = key.namespace
+            else:
+                where = None
+            known = found.setdefault(ref, set())
+            if where is None or known is None:
+                found[ref] = None
+            else:
+                known.add(where)
+    return {ref: tuple(sorted(spaces)) if spaces else () for ref, spaces in found.items()}
 
 
 # --- who uses it ----------------------------------------------------------------------------

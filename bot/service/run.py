@@ -56,6 +56,10 @@ class HealthOutcome:
     errors: tuple[ScanError, ...] = ()
 
 
+Lookup = tuple[KindRef, tuple[str, ...]]
+"""A usage list and the namespaces to read it in (``()``: cluster-wide)."""
+
+
 class OwnerIndex(Protocol):
     """Which apps list each resource: built while listing (`Owners`) or kept live (`FleetModel`)."""
 
@@ -116,7 +120,7 @@ class Run:
     lane: Lane
     """Where diffs queue (the pool's width at a time)."""
     crds: Once[tuple[str, str], RawObject | None]
-    lookups: Once[KindRef, ReferenceIndex]
+    lookups: Once[Lookup, ReferenceIndex]
     pods: Once[ResourceKey, list[RawObject]]
     """Pods per workload: an app's workloads are read side by side, not one after another."""
     apps: list[Application] = field(default_factory=list)

@@ -62,6 +62,7 @@ from bot.service.run import (
     AppId,
     Classified,
     Diff,
+    Lookup,
     Owners,
     Run,
     app_id,
@@ -246,15 +247,17 @@ class DriftService:
 
     # --- drift --------------------------------------------------------------------------------
 
-    def _references(self, ref: KindRef) -> ReferenceIndex:
+    def _references(self, lookup: Lookup) -> ReferenceIndex:
         """(Worker) one cluster-wide list, reduced page by page to its reference index.
 
         Fetched at most once per scan, and only when some app's zombie candidate needs it; the
         raw objects never outlive their page, so 40,000 pods cost their references, not 200 MB.
         """
+        ref, namespaces = lookup
         builder = usage.index_builder(ref)
-        for obj in self._cluster.iter_objects(ref):
-            builder.add(obj)
+        for namespace in namespaces or ("",):
+            for obj in self._cluster.iter_objects(ref, namespace):
+                builder.add(obj)
         return builder.finish()
 
     def _diff(self, run: Run, app: Application) -> Diff:
@@ -269,9 +272,10 @@ class DriftService:
             if crd is not None:
                 crds[crd_key] = crd
         inventory: dict[KindRef, ReferenceIndex] = {}
+        scopes = _scopes(run, app)
         for ref in sorted(needs.lookups):
             # A lookup that fails stays absent: the core then refuses to call anything safe.
-            found = run.lookups.get(ref, app.name)
+            found = run.lookups.get((ref, scopes.get(ref, ())), app.name)
             if found is not None:
                 inventory[ref] = found
         return Diff(managed=managed, crds=crds, inventory=inventory)
@@ -336,6 +340,14 @@ def _arrived(queue: SimpleQueue[AppId], key: AppId, _: Future[Diff]) -> None:
     queue.put(key)
 
 
+def _scopes(run: Run, app: Application) -> dict[KindRef, tuple[str, ...]]:
+    """Where to read each usage list: cluster-wide for a scan (one list serves every app),
+    only the namespaces the app's leftovers can be used from for a one-app question."""
+    if not run.only:
+        return {}
+    return usage.lookup_namespaces(r.key for r in app.drifting_resources if r.requires_pruning)
+
+
 def _prefetch(run: Run, app: Application) -> None:
     """Start the CRD and usage-list reads the app's diff will most likely ask for.
 
@@ -343,11 +355,12 @@ def _prefetch(run: Run, app: Application) -> None:
     CRD, an extra one awaiting pruning needs the lists that show who uses it. A guess that the
     diff does not confirm costs one read per kind and scan, and reports no error.
     """
+    scopes = _scopes(run, app)
     for status in app.drifting_resources:
         if status.hook:
             continue
         if status.requires_pruning:
             for ref in usage.lookups_for(status.key, None):
-                run.lookups.prefetch(ref, run.pool)
+                run.lookups.prefetch((ref, scopes.get(ref, ())), run.pool)
         elif status.key.group not in classify.BUILTIN_GROUPS:
             run.crds.prefetch((status.key.group, status.key.kind), run.pool)

@@ -99,3 +99,34 @@ def test_well_formed_objects() -> None:
     assert well_formed({"metadata": {}, "spec": None})
     assert not well_formed({"metadata": "x"})
     assert not well_formed("pod")
+
+
+def test_one_app_questions_read_only_the_namespaces_users_can_be_in() -> None:
+    scopes = usage.lookup_namespaces(
+        [
+            ResourceKey("", "ConfigMap", "shop", "old"),
+            ResourceKey("", "ConfigMap", "cart", "old"),
+            ResourceKey("", "Namespace", "", "legacy"),
+        ]
+    )
+    assert scopes[references.PODS] == ("cart", "legacy", "shop")
+    assert scopes[references.PVCS] == ("legacy",)
+
+
+def test_anything_named_across_namespaces_needs_the_whole_list() -> None:
+    scopes = usage.lookup_namespaces(
+        [
+            ResourceKey("", "ServiceAccount", "shop", "worker"),
+            ResourceKey("scheduling.k8s.io", "PriorityClass", "", "high"),
+        ]
+    )
+    assert scopes[references.PODS] == ()  # the PriorityClass: pods of every namespace
+    assert scopes[references.ROLE_BINDINGS] == ()
+    assert scopes[references.CLUSTER_ROLE_BINDINGS] == ()
+    first_wide = usage.lookup_namespaces(
+        [
+            ResourceKey("scheduling.k8s.io", "PriorityClass", "", "high"),
+            ResourceKey("", "ConfigMap", "shop", "old"),
+        ]
+    )
+    assert first_wide[references.PODS] == ()

@@ -147,9 +147,9 @@ class KubeReader:
         """
         return list(self.iter_objects(ref))
 
-    def iter_objects(self, ref: KindRef) -> Iterator[RawObject]:
-        """`list_objects`, a page at a time: a caller that reduces each object as it comes
-        (the usage index) never holds more than one page of a 40,000-pod list.
+    def iter_objects(self, ref: KindRef, namespace: str = "") -> Iterator[RawObject]:
+        """`list_objects` (of one ``namespace`` if given), a page at a time: a caller that
+        reduces each object as it comes (the usage index) never holds more than one page.
 
         Raises:
             ValueError: ``ref`` names Secrets, which the bot never reads (its role cannot).
@@ -157,8 +157,9 @@ class KubeReader:
         if ref.group == "" and ref.plural == "secrets":
             msg = "drift-bot never reads Secrets; its ClusterRole does not grant them"
             raise ValueError(msg)
-        path = collection_path(ref.group, ref.version, ref.plural)
-        return self._list(path, f"list {ref.plural}{group_suffix(ref.group)}")
+        path = collection_path(ref.group, ref.version, ref.plural, namespace)
+        where = f" in namespace {namespace}" if namespace else ""
+        return self._list(path, f"list {ref.plural}{group_suffix(ref.group)}{where}")
 
     def pods_of(self, workload: ResourceKey) -> list[RawObject]:
         """Pods owned by a workload, verified through ``ownerReferences``.
