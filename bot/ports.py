@@ -2,6 +2,10 @@
 
 The adapters in `bot.adapters` implement these over the real clients; unit tests of the
 service may pass in-memory fakes. Every method raises only `bot.errors` types.
+
+Reads return the typed shapes of `bot.core.raw` (`RawApplication`, `RawPod`...): the adapter
+gives decoded JSON its shape once (``raw.as_*``), so the service and the core are checked
+against what they read. Objects of any kind stay `RawObject`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from bot.core.model import (
     ScanReport,
     StuckApp,
 )
+from bot.core.raw import RawApplication, RawCRD, RawManagedResources, RawPod
 
 if TYPE_CHECKING:
     from bot.core.digest import Snapshot
@@ -27,23 +32,23 @@ if TYPE_CHECKING:
 class ClusterReader(Protocol):
     """Read-only access to the Kubernetes API (get/list/watch only, never Secrets)."""
 
-    def list_applications(self) -> Iterator[RawObject]:
+    def list_applications(self) -> Iterator[RawApplication]:
         """Every Application in the configured namespaces, paged with ``limit``/``continue``."""
         ...
 
-    def get_crd(self, group: str, kind: str) -> RawObject | None:
+    def get_crd(self, group: str, kind: str) -> RawCRD | None:
         """The CustomResourceDefinition serving ``kind`` in ``group``; ``None`` if there is none."""
         ...
 
     def list_objects(self, ref: KindRef) -> list[RawObject]:
-        """Every object of one type, cluster-wide (paged)."""
+        """Every object of one type, cluster-wide (paged); any kind, so plain manifests."""
         ...
 
     def iter_objects(self, ref: KindRef, namespace: str = "") -> Iterator[RawObject]:
         """`list_objects` (of one namespace if given) as it arrives, page by page."""
         ...
 
-    def pods_of(self, workload: ResourceKey) -> list[RawObject]:
+    def pods_of(self, workload: ResourceKey) -> list[RawPod]:
         """Pods owned by a workload (Deployment→ReplicaSet→Pod, StatefulSet, DaemonSet, Job,
         Rollout), verified through ``ownerReferences``; a Pod key returns that pod."""
         ...
@@ -82,7 +87,7 @@ class ApplicationSink(Protocol):
 class ArgoReader(Protocol):
     """Read-only access to the Argo CD REST API."""
 
-    def managed_resources(self, app: str, app_namespace: str) -> RawObject:
+    def managed_resources(self, app: str, app_namespace: str) -> RawManagedResources:
         """The raw ``GET /api/v1/applications/{app}/managed-resources`` body (``{}`` if empty)."""
         ...
 
@@ -123,6 +128,10 @@ class Poster(Protocol):
         """Post once (retrying 429s per Retry-After); raise `DeliveryError` on failure."""
         ...
 
+    def update(self, channel: str, ts: str, blocks: list[dict[str, Any]], text: str) -> None:
+        """Edit a message posted earlier (chat.update); raise `DeliveryError` on failure."""
+        ...
+
 
 class AckStore(Protocol):
     """Where acks live (Redis); every write is atomic and audited."""
@@ -147,3 +156,5 @@ class StateStore(Protocol):
     def save_incident(self, app: str, data: Mapping[str, str]) -> None: ...
     def close_incident(self, app: str) -> None: ...
     def open_incidents(self) -> list[str]: ...
+    def save_message_record(self, key: str, data: Mapping[str, str], *, ttl: timedelta) -> None: ...
+    def message_record(self, key: str) -> dict[str, str] | None: ...

@@ -23,6 +23,7 @@ from datetime import datetime
 
 from bot.core.model import Application, RawObject, ResourceKey, ScanError
 from bot.core.parse import parse_application
+from bot.core.raw import TrackingName, as_application
 from bot.errors import InputError, UnknownAppError
 
 AppId = tuple[str, str]
@@ -53,7 +54,7 @@ class FleetModel:
         self._lock = threading.Lock()
         self._apps: dict[AppId, Application] = {}
         self._broken: dict[AppId, ScanError] = {}
-        self._owners: dict[ResourceKey, dict[str, None]] = {}
+        self._owners: dict[ResourceKey, dict[TrackingName, None]] = {}
         self._heard: dict[str, datetime] = {}
         self._versions: dict[str, str] = {}
         """resourceVersion by app name and tracking name: what `version` reports."""
@@ -138,7 +139,7 @@ class FleetModel:
                 return (self.changes,)
             return tuple(self._versions.get(name) for name in names)
 
-    def of(self, keys: Iterable[ResourceKey]) -> dict[ResourceKey, tuple[str, ...]]:
+    def of(self, keys: Iterable[ResourceKey]) -> dict[ResourceKey, tuple[TrackingName, ...]]:
         """The ownership index restricted to ``keys`` (as `bot.service.run.Owners.of`)."""
         with self._lock:
             return {key: tuple(sorted(self._owners[key])) for key in keys if key in self._owners}
@@ -150,7 +151,7 @@ class FleetModel:
     ) -> tuple[AppId, Application | None, ScanError | None]:
         name = str((raw.get("metadata") or {}).get("name", "?"))
         try:
-            app = parse_application(raw, self._control_plane)
+            app = parse_application(as_application(raw), self._control_plane)
         except InputError as exc:
             error = ScanError(app=name, source="kubernetes", message=str(exc))
             return (namespace, name), None, error

@@ -22,11 +22,11 @@ from bot.core.model import (
     Finding,
     KindRef,
     ManagedResource,
-    RawObject,
     ResourceKey,
     ScanError,
     StuckApp,
 )
+from bot.core.raw import RawCRD, RawManagedResources, RawPod, TrackingName
 from bot.core.reference_index import ReferenceIndex
 from bot.errors import DriftBotError, InputError, UnknownAppError, UpstreamError
 from bot.service.pipeline import Lane, Once
@@ -40,7 +40,7 @@ class Diff:
     """What classifying one app needs besides the ownership index."""
 
     managed: tuple[ManagedResource, ...]
-    crds: Mapping[tuple[str, str], RawObject]
+    crds: Mapping[tuple[str, str], RawCRD]
     inventory: Mapping[KindRef, ReferenceIndex]
     """The usage lists the app needs, each indexed once per scan and shared by every app."""
 
@@ -63,7 +63,7 @@ Lookup = tuple[KindRef, tuple[str, ...]]
 class OwnerIndex(Protocol):
     """Which apps list each resource: built while listing (`Owners`) or kept live (`FleetModel`)."""
 
-    def of(self, keys: Iterable[ResourceKey]) -> dict[ResourceKey, tuple[str, ...]]: ...
+    def of(self, keys: Iterable[ResourceKey]) -> dict[ResourceKey, tuple[TrackingName, ...]]: ...
 
 
 class Owners:
@@ -74,8 +74,8 @@ class Owners:
     """
 
     def __init__(self) -> None:
-        self._first: dict[ResourceKey, str] = {}
-        self._more: dict[ResourceKey, list[str]] = {}
+        self._first: dict[ResourceKey, TrackingName] = {}
+        self._more: dict[ResourceKey, list[TrackingName]] = {}
 
     def add(self, app: Application) -> None:
         name = app.tracking_name
@@ -86,7 +86,7 @@ class Owners:
                 if name not in more:
                     more.append(name)
 
-    def of(self, keys: Iterable[ResourceKey]) -> dict[ResourceKey, tuple[str, ...]]:
+    def of(self, keys: Iterable[ResourceKey]) -> dict[ResourceKey, tuple[TrackingName, ...]]:
         """The index restricted to ``keys``: sorted tracking names per resource listed."""
         return {
             key: tuple(sorted({self._first[key], *self._more.get(key, ())}))
@@ -100,7 +100,7 @@ class Classified:
     """An app's findings and what they were judged on (to judge again if owners changed)."""
 
     findings: tuple[Finding, ...]
-    owners: Mapping[ResourceKey, tuple[str, ...]]
+    owners: Mapping[ResourceKey, tuple[TrackingName, ...]]
     diff: Diff
     failure: DriftBotError | None
 
@@ -119,9 +119,9 @@ class Run:
     pool: ThreadPoolExecutor
     lane: Lane
     """Where diffs queue (the pool's width at a time)."""
-    crds: Once[tuple[str, str], RawObject | None]
+    crds: Once[tuple[str, str], RawCRD | None]
     lookups: Once[Lookup, ReferenceIndex]
-    pods: Once[ResourceKey, list[RawObject]]
+    pods: Once[ResourceKey, list[RawPod]]
     """Pods per workload: an app's workloads are read side by side, not one after another."""
     apps: list[Application] = field(default_factory=list)
     fleet_as_of: datetime | None = None
@@ -150,18 +150,24 @@ def outcome(future: Future[Diff]) -> tuple[Diff, DriftBotError | None]:
         return NO_DIFF, exc
 
 
-def only_items(payload: RawObject, keys: Container[ResourceKey]) -> RawObject:
+def only_items(payload: RawManagedResources, keys: Container[ResourceKey]) -> RawManagedResources:
     """The managed-resources body with only the items of ``keys``.
 
     Synced items are most of a big app's body and classification never reads them, so their
-    states (JSON strings) are never decoded. Items that are not objects are kept for the parser
-    to report.
+    states (JSON strings) are never decoded; HorizontalPodAutoscalers are kept (see `_scaler`).
+    Items that are not objects are kept for the parser to report.
     """
     items = payload.get("items")
     if not isinstance(items, list):
         return payload
-    kept = [i for i in items if not isinstance(i, dict) or _raw_key(i) in keys]
+    kept = [i for i in items if not isinstance(i, dict) or _raw_key(i) in keys or _scaler(i)]
     return {**payload, "items": kept}
+
+
+def _scaler(item: Mapping[str, object]) -> bool:
+    """A HorizontalPodAutoscaler: usually Synced itself, but the classifier reads its target
+    to know who writes a drifting workload's ``/spec/replicas``."""
+    return (item.get("group"), item.get("kind")) == ("autoscaling", "HorizontalPodAutoscaler")
 
 
 def _raw_key(item: Mapping[str, object]) -> ResourceKey:

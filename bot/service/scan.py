@@ -44,13 +44,13 @@ from bot.core.model import (
     AppReport,
     Finding,
     KindRef,
-    RawObject,
     ScanError,
     ScanReport,
     StuckApp,
     Totals,
 )
 from bot.core.parse import parse_application, parse_managed_resources
+from bot.core.raw import RawCRD
 from bot.core.reference_index import ReferenceIndex
 from bot.core.tracking import TrackingConfig
 from bot.errors import DriftBotError, InputError, UpstreamError
@@ -266,7 +266,7 @@ class DriftService:
         drifting = {r.key for r in app.drifting_resources}
         managed = parse_managed_resources(only_items(raw, drifting))
         needs = classify.plan(app, managed)
-        crds: dict[tuple[str, str], RawObject] = {}
+        crds: dict[tuple[str, str], RawCRD] = {}
         for crd_key in sorted(needs.crds):
             crd = run.crds.get(crd_key, app.name)
             if crd is not None:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from bot.delivery import cli
 from bot.ports import Classifier, StateStore
@@ -26,10 +26,12 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.adapters.redis_store import RedisStore
     from bot.adapters.slack_poster import SlackWebClient
+    from bot.core.model import StuckApp
     from bot.core.tracking import TrackingConfig
     from bot.delivery import serve
     from bot.delivery.metrics import Metrics
     from bot.delivery.slack import app as slack_app
+    from bot.delivery.slack.interactions import SlackBackend
     from bot.service.digest import Notifier, Renderers
     from bot.service.fleet import FleetModel
     from bot.service.scan import DriftService
@@ -190,6 +192,23 @@ def renderers() -> Renderers:
     )
 
 
+def slack_renderers(settings: Settings) -> Renderers:
+    """What the notifier posts: the digest as summary + threads, pings with buttons."""
+    from dataclasses import replace
+
+    from bot.delivery.slack import buttons, ids
+    from bot.delivery.slack.digest import DigestThreads
+    from bot.delivery.slack.links import ArgoLinks
+
+    links = ArgoLinks(settings.argocd_ui_url, settings.argocd_namespace)
+
+    def ping(stuck: StuckApp, mention: str, now: datetime) -> tuple[list[dict[str, Any]], str]:
+        panel = buttons.Buttons(links, now=now, surface=ids.SURFACE_ESCALATION)
+        return buttons.escalation(stuck, mention, now, panel)
+
+    return replace(renderers(), escalation=ping, digest_thread=DigestThreads(links))
+
+
 def build_notifier(
     settings: Settings,
     classifier: Classifier,
@@ -204,7 +223,7 @@ def build_notifier(
         classifier,
         store,
         SlackPoster(client) if client else None,
-        renderers(),
+        slack_renderers(settings),
         channel=settings.drift_channel,
         oncall_group=settings.drift_oncall_group,
         timezone=settings.drift_timezone,
@@ -214,7 +233,7 @@ def build_notifier(
 
 
 def build_slack_app(
-    backend: slack_app.SlackBackend,
+    backend: SlackBackend,
     settings: Settings,
     *,
     client: SlackWebClient | None = None,
@@ -223,11 +242,13 @@ def build_slack_app(
     resources: ExitStack | None = None,
 ) -> slack_app.BoltApp:
     """`bot.delivery.slack.app.build_slack_app` with the production Web API client by default."""
-    from bot.adapters.slack_poster import build_web_client
+    from bot.adapters.slack_poster import SlackPoster, build_web_client
     from bot.delivery.metrics import Metrics
     from bot.delivery.slack import app as slack_app
+    from bot.delivery.slack.links import ArgoLinks
+    from bot.delivery.slack.signing import check_signing
 
-    slack_app.check_signing(settings)
+    check_signing(settings)
     web = client if client is not None else build_web_client(settings)
     return slack_app.build_slack_app(
         backend,
@@ -236,6 +257,8 @@ def build_slack_app(
         metrics=metrics or Metrics(),
         clock=clock or utc_now,
         resources=resources,
+        surfaces=SlackPoster(web),
+        links=ArgoLinks(settings.argocd_ui_url, settings.argocd_namespace),
     )
 
 
