@@ -28,6 +28,7 @@ from bot.delivery.scheduler import build_scheduler
 from bot.delivery.slack import app as slack_app
 from bot.delivery.slack.backend import Backend
 from bot.delivery.slack.escalation import escalation_message, recovered_message
+from bot.delivery.slack.replay import Deliveries
 from bot.ports import Classifier, StateStore
 from bot.service.acks import AckedClassifier, Acknowledger
 from bot.service.caching import CachedClassifier
@@ -235,7 +236,12 @@ def _assemble(
     app, start = None, serve.nothing
     if client is not None:
         app, start = _slack(settings, client, classifier, store, notifier, metrics, resources)
-    wsgi = build_wsgi_app(app, ready=ready, metrics_registry=metrics.registry, api=api)
+    # Replays and Slack retries do their work once across replicas (SET NX in Redis).
+    deliveries = Deliveries(store)
+    resources.callback(deliveries.close)
+    wsgi = build_wsgi_app(
+        app, ready=ready, metrics_registry=metrics.registry, api=api, deliveries=deliveries
+    )
     threads = serve.SLACK_HTTP_THREADS if app is not None else THREADS
     http = HttpServer(wsgi, port=port, host=host, threads=threads)
     resources.callback(http.close)  # last in, first out: stop taking requests first

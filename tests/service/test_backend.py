@@ -14,6 +14,7 @@ import json
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -99,7 +100,7 @@ class Served:
                 "channel_id": "C0DRIFT",
                 "team_id": "T0FAKE",
                 "response_url": self.fake.response_url(ident),
-                "trigger_id": "1.2.3",
+                "trigger_id": uuid.uuid4().hex,
             }
         )
         ts = str(int(time.time()))

@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,8 +149,12 @@ class Served:
         user: str = ALICE,
         timestamp: int | None = None,
         secret: str = SIGNING_SECRET,
+        trigger_id: str | None = None,
     ) -> tuple[int, str, float]:
-        """POST a signed ``/drift`` slash command; returns (status, body, seconds taken)."""
+        """POST a signed ``/drift`` slash command; returns (status, body, seconds taken).
+
+        Each command gets a fresh ``trigger_id`` unless one is given, as Slack does.
+        """
         form = {
             "token": "deprecated-verification-token",
             "team_id": "T0FAKE",
@@ -162,7 +167,7 @@ class Served:
             "text": text,
             "api_app_id": "A0DRIFT",
             "response_url": self.fake.response_url(ident),
-            "trigger_id": "1.2.3",
+            "trigger_id": trigger_id or uuid.uuid4().hex,
         }
         body = urlencode(form)
         return self.post("/slack/events", body, sign(body, secret, timestamp))

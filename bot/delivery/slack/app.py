@@ -183,6 +183,12 @@ def wsgi_handler(app: App, path: str) -> WSGIApplication:
     return handle
 
 
+def signing_secret_of(app: App) -> str:
+    """The secret ``app`` verifies requests with (for the gate in front of it)."""
+    # Bolt keeps it only as a private attribute; read here, next to Bolt's one importer.
+    return str(app._signing_secret)
+
+
 def retry_handlers() -> list[RetryHandler]:
     """slack_sdk's handlers: wait out 429s per Retry-After, retry dropped connections."""
     return [
