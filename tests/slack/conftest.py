@@ -49,6 +49,8 @@ class FakeBackend:
     stored: dict[str, Ack] = field(default_factory=dict)
     errors: dict[str, Exception] = field(default_factory=dict)
     calls: list[tuple[str, ...]] = field(default_factory=list)
+    refusals: list[tuple[str, str, str]] = field(default_factory=list)
+    """(user, command, why) of every refused ack or unack the Slack app reported."""
     delay: float = 0.0
     """Seconds every call takes, to prove Slack is acknowledged before the work is done."""
 
@@ -96,6 +98,9 @@ class FakeBackend:
     def acks(self) -> list[Ack]:
         self._call("acks")
         return list(self.stored.values())
+
+    def refused(self, command: str, why: str, user_id: str) -> None:
+        self.refusals.append((user_id, command, why))
 
     def unack(self, ack_id: str, user_id: str) -> Ack:
         self._call("unack", ack_id, user_id)

@@ -39,6 +39,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
+from bot.core.durations import format_duration
 from bot.core.model import Ack, AppReport, StuckApp
 from bot.delivery.metrics import Metrics
 from bot.delivery.slack import commands, render
@@ -95,6 +96,10 @@ class SlackBackend(Protocol):
 
     def unack(self, ack_id: str, user_id: str) -> Ack:
         """Withdraw one ack (audited); raises `InputError` for an unknown id, `StoreError`."""
+        ...
+
+    def refused(self, command: str, why: str, user_id: str) -> None:
+        """Audit a refused ack or unack (best effort: never raises)."""
         ...
 
 
@@ -232,11 +237,16 @@ class _CommandHandler:
 
     def on_command(self, ack: BoltAck, command: dict[str, Any]) -> None:
         """Bolt listener: answer cheap things in the ack itself, queue the rest."""
+        text = str(command.get("text", ""))
         try:
-            cmd = commands.parse(str(command.get("text", "")))
+            cmd = commands.parse(text)
         except InputError as exc:
             self._count("invalid", "input_error")
             _send_ack(ack, render.input_error(exc))
+            if (text.split() or [""])[0].lower() in _AUDITED:
+                # Audited off the acknowledging thread: it writes to Redis.
+                user = str(command.get("user_id", ""))
+                self._pool.submit(self._backend.refused, text, str(exc), user)
             return
         if isinstance(cmd, commands.Help):
             self._count("help", "ok")
@@ -250,6 +260,8 @@ class _CommandHandler:
     def _answer(self, cmd: commands.Command, user: str, response_url: str) -> None:
         message, outcome = self._outcome(cmd, user)
         self._count(cmd.verb, outcome)
+        if cmd.verb in _AUDITED and outcome in ("refused", "unknown_app", "input_error"):
+            self._backend.refused(_command_text(cmd), message.text, user)
         self._reply(response_url, message)
 
     def _outcome(self, cmd: commands.Command, user: str) -> tuple[render.Message, str]:
@@ -365,6 +377,19 @@ class _CommandHandler:
 
     def _count(self, verb: str, outcome: str) -> None:
         self._metrics.commands.labels(verb, outcome).inc()
+
+
+_AUDITED: Final = frozenset({"ack", "unack"})
+"""Sub-commands whose refusals go to the ack audit trail: who tried to silence what, and why not."""
+
+
+def _command_text(cmd: commands.Command) -> str:
+    match cmd:
+        case commands.AckCmd(scope=scope, duration=duration, reason=reason):
+            return f"ack {scope} {format_duration(duration)} {reason}"
+        case commands.UnackCmd(ack_id=ack_id):
+            return f"unack {ack_id}"
+    return cmd.verb
 
 
 def _send_ack(ack: BoltAck, message: render.Message) -> None:

@@ -43,6 +43,10 @@ class Backend:
     def unack(self, ack_id: str, user_id: str) -> Ack:
         return self._acks().unack(ack_id, by=user_id)
 
+    def refused(self, command: str, why: str, user_id: str) -> None:
+        if self._acknowledger is not None:
+            self._acknowledger.refused(command, why, by=user_id)
+
     def _acks(self) -> Acknowledger:
         if self._acknowledger is None:
             raise StoreError(_NO_REDIS)
