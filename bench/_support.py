@@ -39,11 +39,11 @@ from bot.core import classify, health
 from bot.core.model import Application, Finding, KindRef, RawObject, ResourceKey
 from bot.core.parse import parse_application, parse_managed_resources
 from bot.settings import Settings, load_settings
-from bot.simulator import Simulator, crds
-from bot.simulator import manifests as m
-from bot.simulator.apps import AppBuilder
-from bot.simulator.builder import ScenarioBuilder
-from bot.simulator.scenario import Scenario
+from bot.simulator import Scenario, Simulator
+from bot.simulator.cluster import crds
+from bot.simulator.cluster import manifests as m
+from bot.simulator.scenarios.apps import AppBuilder
+from bot.simulator.scenarios.builder import ScenarioBuilder
 
 NOW: Final = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 """The scenario's clock and the scan's: ages and stuck thresholds are exact, runs repeatable."""

@@ -19,15 +19,16 @@ from bot.adapters.kube import KubeReader
 from bot.adapters.redis_store import RedisStore
 from bot.adapters.remote_classifier import ClassifierProbe, RemoteClassifier
 from bot.adapters.slack_poster import SlackPoster, SlackWebClient, build_web_client
+from bot.core.tracking import TrackingConfig, TrackingMethod
 from bot.delivery import cli, serve
 from bot.delivery.api import build_api_app
-from bot.delivery.digest_render import digest_blocks
 from bot.delivery.http import ALL_INTERFACES, THREADS, HttpServer, build_wsgi_app
 from bot.delivery.metrics import Metrics
+from bot.delivery.render.digest import digest_blocks
+from bot.delivery.render.escalation import escalation_message, recovered_message
 from bot.delivery.scheduler import build_scheduler
 from bot.delivery.slack import app as slack_app
 from bot.delivery.slack.backend import Backend
-from bot.delivery.slack.escalation import escalation_message, recovered_message
 from bot.delivery.slack.replay import Deliveries
 from bot.ports import Classifier, StateStore
 from bot.service.acks import AckedClassifier, Acknowledger
@@ -63,7 +64,14 @@ def build_service(
         stuck_after=settings.drift_stuck_after,
         concurrency=settings.drift_concurrency,
         clock=clock or utc_now,
+        tracking=tracking_config(settings),
     )
+
+
+def tracking_config(settings: Settings) -> TrackingConfig:
+    """How Argo CD marks what it owns, from ARGOCD_TRACKING_METHOD/ARGOCD_INSTANCE_LABEL_KEY."""
+    method = TrackingMethod(settings.argocd_tracking_method)
+    return TrackingConfig(method, settings.argocd_instance_label_key)
 
 
 def build_store(settings: Settings) -> RedisStore | None:

@@ -133,15 +133,43 @@ def _managed(item: Any, index: int) -> ManagedResource:
     target = _state(item, "targetState", where)
     raw_live = _state(item, "liveState", where)
     normalized = _state(item, "normalizedLiveState", where)
+    predicted = _state(item, "predictedLiveState", where)
     live = normalized if normalized else raw_live
     if normalized and raw_live:
-        live = _keep_managed_fields(normalized, raw_live)
+        live = _keep_raw_parts(normalized, raw_live)
+    failed = _empty(item, "normalizedLiveState") and _empty(item, "predictedLiveState")
     return ManagedResource(
         key=key,
         target=target,
         live=live,
         modified=bool(_opt(item, "modified", bool, where)),
+        normalized=normalized,
+        predicted=predicted if _is_prediction(target, normalized, predicted) else None,
+        diff_failed=failed and raw_live is not None and target is not None,
     )
+
+
+def _empty(item: Mapping[str, Any], field: str) -> bool:
+    """Argo CD's placeholder for "this item's diff failed" is the literal ``{}``."""
+    text = item.get(field)
+    return isinstance(text, str) and text.strip() == "{}"
+
+
+def _is_prediction(
+    target: RawObject | None, normalized: RawObject | None, predicted: RawObject | None
+) -> bool:
+    """Whether ``predictedLiveState`` is Argo CD's prediction of live, usable against
+    ``normalizedLiveState``.
+
+    Both must be present: a missing object (live ``"null"``) has git as its "prediction" and
+    nothing to compare it with. Every real prediction starts from the live object (3-way merge,
+    structured merge or server dry-run), so it carries what only live has, such as
+    ``metadata.uid``; a "prediction" equal to git field for field while the object is live is
+    git echoed back (an old or stubbed API), and comparing it would be git-vs-live again.
+    """
+    if not normalized or not predicted:
+        return False
+    return predicted != target
 
 
 def _state(item: Mapping[str, Any], field: str, where: str) -> RawObject | None:
@@ -159,12 +187,18 @@ def _state(item: Mapping[str, Any], field: str, where: str) -> RawObject | None:
     return value or None
 
 
-def _keep_managed_fields(normalized: RawObject, raw: RawObject) -> RawObject:
+def _keep_raw_parts(normalized: RawObject, raw: RawObject) -> RawObject:
+    """Normalized live plus what normalization dropped that the rules read: field ownership,
+    and ``status`` (``ignoreResourceStatusField`` drops it from custom resources, yet whether a
+    PipelineRun finished is written there)."""
+    out = normalized
+    if "status" not in out and "status" in raw:
+        out = {**out, "status": raw["status"]}
     fields = (raw.get("metadata") or {}).get("managedFields")
-    metadata = normalized.get("metadata")
+    metadata = out.get("metadata")
     if not fields or not isinstance(metadata, dict) or "managedFields" in metadata:
-        return normalized
-    return {**normalized, "metadata": {**metadata, "managedFields": fields}}
+        return out
+    return {**out, "metadata": {**metadata, "managedFields": fields}}
 
 
 # --- typed field access with path-naming errors --------------------------------------------

@@ -19,6 +19,7 @@ from bot.simulator import Fault, Simulator
 
 MANAGED = r"/api/v1/applications/gitea/managed-resources"
 CRASHING_POD = "argo-rollouts-6b4c4dfbd9-ghl9c"
+USERINFO = r"^/api/v1/session/userinfo$"
 
 
 def test_managed_resources_is_the_raw_body(argo: ArgoClient) -> None:
@@ -53,9 +54,11 @@ def test_pod_logs_hold_the_fatal_line(argo: ArgoClient) -> None:
     assert 'level=fatal msg="Failed to download plugins' in log
 
 
-def test_check_accepts_the_token(argo: ArgoClient) -> None:
-    """check() passes with the simulator's token."""
+def test_check_accepts_the_token(sim: Simulator, argo: ArgoClient) -> None:
+    """check() passes with the simulator's token, after asking Argo CD about its session."""
+    before = sim.count("argocd", USERINFO)
     argo.check()
+    assert sim.count("argocd", USERINFO) - before == 1
 
 
 @pytest.mark.parametrize("status", [503, 429], ids=["unavailable", "throttled"])

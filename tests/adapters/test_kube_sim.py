@@ -145,9 +145,11 @@ def test_list_objects_lists_core_kinds(kube: KubeReader) -> None:
     assert CRASHING_POD in [pod["metadata"]["name"] for pod in pods]
 
 
-def test_check_answers(kube: KubeReader) -> None:
-    """check() passes against a live API server."""
+def test_check_answers(sim: Simulator, kube: KubeReader) -> None:
+    """check() passes against a live API server, after reading its /version."""
+    before = sim.count("kube", r"^/version$")
     kube.check()
+    assert sim.count("kube", r"^/version$") - before == 1
 
 
 def test_from_settings_reads_the_kubeconfig(kubeconfig: Path) -> None:

@@ -68,3 +68,22 @@ def test_digest_bench_stays_within_slacks_limits() -> None:
     assert out["within_limits"] == "yes"
     assert int(out["blocks"]) <= 50
     assert int(out["baseline_blocks"]) == 400
+
+
+def test_scenario_bench_builds_the_requested_fleet() -> None:
+    """scenario.py times generated fleets and checks each has the requested totals."""
+    out = _summary("scenario.py", "--apps", "50", "--drifting", "17", "--repeat", "2")
+    assert out["kind"] == "scenario"
+    assert out["match"] == "yes"
+    assert (out["apps"], out["drifting"]) == ("50", "17")
+    assert len(out["runs_s"].split("/")) == 2
+    assert float(out["build_s"]) > 0
+
+
+def test_redact_bench_leaks_nothing() -> None:
+    """redact.py times redaction of log lines and checks no secret survives it."""
+    out = _summary("redact.py", "--lines", "200", "--repeat", "2")
+    assert out["kind"] == "redact"
+    assert out["match"] == "yes"
+    assert out["lines"] == "200"
+    assert float(out["redact_s"]) > 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import time
 from typing import Any
 
 import pytest
@@ -134,15 +133,19 @@ def test_redact_private_keys_masks_only_keys() -> None:
     )
 
 
-def test_redact_handles_ten_thousand_lines_quickly() -> None:
-    """10k log lines (one in ten with a secret) are redacted in well under a second."""
+def test_redact_handles_ten_thousand_lines() -> None:
+    """10k log lines (one in ten with a secret): every secret goes, every plain line stays.
+
+    How fast is measured by ``bench/redact.py``, not asserted: wall time on a shared machine
+    is not a test.
+    """
     plain = 'time="2026-04-16T21:10:14Z" level=info msg="reconciled" app=gitea duration=12ms'
-    corpus = [t for _, t, _ in SECRETS]
-    lines = [corpus[i % len(corpus)] if i % 10 == 0 else plain for i in range(10_000)]
-    start = time.perf_counter()
-    for line in lines:
-        redact(line)
-    assert time.perf_counter() - start < 1.0
+    for i in range(10_000):
+        if i % 10:
+            assert redact(plain) == plain
+        else:
+            _, text, secret = SECRETS[i // 10 % len(SECRETS)]
+            assert secret not in redact(text)
 
 
 def test_redact_terminates_when_rules_never_settle(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,8 +10,7 @@ import pytest
 
 from bot.service.scan import DriftService
 from bot.settings import Settings, load_settings
-from bot.simulator import Simulator, scenarios
-from bot.simulator.scenario import Scenario
+from bot.simulator import Scenario, Simulator, scenarios
 from bot.wiring import build_service
 
 TOKEN = "sim-token"

@@ -15,8 +15,7 @@ import pytest
 from bot.core.model import DriftClass, ResourceKey, ScanReport
 from bot.core.usage import lookups_for
 from bot.service.scan import DriftService
-from bot.simulator import Fault, Simulator, scenarios
-from bot.simulator.scenario import Scenario
+from bot.simulator import Fault, Scenario, Simulator, scenarios
 from bot.wiring import build_service
 from tests.e2e.conftest import NOW, settings_for
 from tests.schema_check import assert_matches_schema

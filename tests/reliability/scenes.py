@@ -16,12 +16,12 @@ from datetime import timedelta
 from typing import Any, Final
 
 from bot.core.model import RawObject
-from bot.simulator import crds
-from bot.simulator import manifests as m
-from bot.simulator.apps import AppBuilder
-from bot.simulator.builder import ScenarioBuilder
-from bot.simulator.scenario import Scenario
-from bot.simulator.workloads import crash_loop
+from bot.simulator import Scenario
+from bot.simulator.cluster import crds
+from bot.simulator.cluster import manifests as m
+from bot.simulator.cluster.workloads import crash_loop
+from bot.simulator.scenarios.apps import AppBuilder
+from bot.simulator.scenarios.builder import ScenarioBuilder
 from tests.core.redaction_corpus import BENIGN, SECRETS
 from tests.reliability.support import NOW
 

@@ -24,7 +24,7 @@ from bot.errors import StoreError
 from bot.service.acks import AckedClassifier, Acknowledger
 from tests.conftest import free_port
 from tests.reliability.support import RedisProcess
-from tests.slack import seed
+from tests.delivery.slack import seed
 
 T = TypeVar("T")
 SCOPE = AckScope(app="gitea")

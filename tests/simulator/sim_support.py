@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from bot.core.model import ResourceKey, ResourceStatus
 from bot.simulator import Scenario
-from bot.simulator.pointers import semantic_diff
+from bot.simulator.cluster.pointers import semantic_diff
 
 TOKEN: Final = "sim-token"
 NOW: Final = datetime(2026, 4, 18, 9, 0, tzinfo=UTC)

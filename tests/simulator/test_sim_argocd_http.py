@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.simulator import Simulator, scenarios
-from bot.simulator.generated import SECOND_NAMESPACE
+from bot.simulator.scenarios import SECOND_NAMESPACE
 from tests.simulator.sim_support import NOW, TOKEN
 
 STUCK_POD = "argo-rollouts-6b4c4dfbd9-ghl9c"

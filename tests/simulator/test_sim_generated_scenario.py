@@ -1,15 +1,18 @@
-"""Generated scenarios: the requested size and drift, every class, consistent, fast."""
+"""Generated scenarios: the requested size and drift, every class, consistent.
+
+How fast they build is measured by ``bench/scenario.py``, not asserted here: wall time on a
+shared 2-core machine is not a test.
+"""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
 
 from bot.core.model import TRACKING_ID_ANNOTATION
 from bot.simulator import scenarios
-from bot.simulator.generated import CLASSES, SECOND_NAMESPACE
+from bot.simulator.scenarios import CLASSES, SECOND_NAMESPACE
 from tests.simulator.sim_support import NOW, drifting, entries, inconsistencies
 
 
@@ -18,12 +21,9 @@ def small() -> scenarios.Scenario:
     return scenarios.generated(200, 80, NOW, seed=3)
 
 
-def test_ten_thousand_apps_build_in_well_under_two_seconds() -> None:
-    """10,000 apps with 2,000 drifting build within the benchmark's budget."""
-    started = time.perf_counter()
+def test_ten_thousand_apps_have_the_requested_totals() -> None:
+    """10,000 apps with 2,000 drifting: the benchmark's fleet has exactly the asked-for size."""
     big = scenarios.generated(10_000, 2_000, NOW)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2.0
     assert big.expected_totals["total"] == 10_000
     assert big.expected_totals["out_of_sync"] == 2_000
 

@@ -15,7 +15,7 @@ from kubernetes.client.rest import ApiException
 from kubernetes.dynamic import DynamicClient
 
 from bot.simulator import Scenario, Simulator, scenarios
-from bot.simulator.scenario import key_of
+from bot.simulator.scenarios.scenario import key_of
 from tests.simulator.sim_support import NOW, TOKEN
 
 APPS = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications"

@@ -10,10 +10,10 @@ import pytest
 
 from bot.core.model import TRACKING_ID_ANNOTATION, ResourceKey
 from bot.simulator import Scenario, scenarios
-from bot.simulator.objects import tracking_id
-from bot.simulator.podlogs import parse_time
-from bot.simulator.pointers import semantic_diff
-from bot.simulator.scenario import key_of
+from bot.simulator.cluster.objects import tracking_id
+from bot.simulator.cluster.podlogs import parse_time
+from bot.simulator.cluster.pointers import semantic_diff
+from bot.simulator.scenarios.scenario import key_of
 from tests.simulator.sim_support import NOW, drifting, entries, inconsistencies
 
 OUT_OF_SYNC = {

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from bot.simulator import Fault
-from bot.simulator.faults import FaultBook
-from bot.simulator.pointers import DELETE, join, patched, resolve, semantic_diff
-from bot.simulator.responses import dumps
-from bot.simulator.selectors import SelectorError, field_selector, label_selector
+from bot.simulator.cluster.pointers import DELETE, join, patched, resolve, semantic_diff
+from bot.simulator.http.faults import FaultBook
+from bot.simulator.http.responses import dumps
+from bot.simulator.http.selectors import SelectorError, field_selector, label_selector
 
 POD: dict[str, Any] = {
     "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web", "tier": "front"}},
