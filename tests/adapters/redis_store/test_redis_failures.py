@@ -13,8 +13,8 @@ from bot.adapters.redis_store import RedisStore, redact_url
 from bot.core.digest import snapshot_of
 from bot.core.model import ScanReport, Totals
 from bot.errors import ConfigError, StoreError
-from tests.conftest import free_port
 from tests.adapters.redis_store.store_support import T0, make_ack
+from tests.conftest import free_port
 
 SECRET = "hunter2-s3cret"
 

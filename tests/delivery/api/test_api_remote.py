@@ -22,6 +22,7 @@ from bot.errors import (
     UpstreamUnavailableError,
 )
 from bot.settings import load_settings
+from tests.conftest import free_port
 from tests.delivery.api.api_fakes import (
     API_TOKEN,
     FakeClassifier,
@@ -30,7 +31,6 @@ from tests.delivery.api.api_fakes import (
     serving,
     stuck_app,
 )
-from tests.conftest import free_port
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,8 @@ from bot.service.caching import CachedClassifier
 from bot.service.scan import DriftService
 from bot.settings import Settings, load_settings
 from bot.simulator import Fault, Simulator, scenarios
-from tests.delivery.api.api_fakes import API_TOKEN, serving
 from tests.conftest import free_port
+from tests.delivery.api.api_fakes import API_TOKEN, serving
 
 NOW = datetime(2026, 4, 25, 9, 0, tzinfo=UTC)
 SIM_TOKEN = "sim-token"

@@ -39,8 +39,8 @@ from bot.core.model import (
 )
 from bot.delivery.render import answers, digest, digest_text, escalation, text
 from bot.delivery.render.blocks import Message
-from tests.fakes.slack_api import limit_problem
 from tests.delivery.slack import seed
+from tests.fakes.slack_api import limit_problem
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("DRIFT_UPDATE_GOLDEN") == "1"

@@ -30,9 +30,9 @@ from bot.delivery.serve import Role, Server
 from bot.settings import Settings
 from bot.simulator import Simulator, scenarios
 from bot.wiring import build_server
+from tests.delivery.slack.conftest import SIGNING_SECRET, sign
 from tests.e2e.conftest import settings_for
 from tests.fakes.slack_api import FakeSlackApi, Recorded, wait_for
-from tests.delivery.slack.conftest import SIGNING_SECRET, sign
 
 API_TOKEN = "api-token-for-tests"
 SIM_TOKEN = "sim-token"

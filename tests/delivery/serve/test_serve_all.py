@@ -11,7 +11,6 @@ import pytest
 
 from bot.simulator import Simulator
 from tests.conftest import free_port
-from tests.fakes.slack_api import FakeSlackApi
 from tests.delivery.serve.conftest import (
     API_TOKEN,
     Running,
@@ -19,6 +18,7 @@ from tests.delivery.serve.conftest import (
     cluster_settings,
     slack_values,
 )
+from tests.fakes.slack_api import FakeSlackApi
 
 pytestmark = pytest.mark.usefixtures("live_sim")
 

@@ -14,8 +14,6 @@ from bot.errors import ConfigError
 from bot.settings import Settings, load_settings
 from bot.simulator import Simulator
 from bot.wiring import build_server, main
-from tests.e2e.conftest import settings_for
-from tests.fakes.slack_api import FakeSlackApi
 from tests.delivery.serve.conftest import (
     API_TOKEN,
     SIM_TOKEN,
@@ -24,6 +22,8 @@ from tests.delivery.serve.conftest import (
     cluster_settings,
     slack_values,
 )
+from tests.e2e.conftest import settings_for
+from tests.fakes.slack_api import FakeSlackApi
 
 
 @pytest.fixture

@@ -31,8 +31,8 @@ from bot.delivery.slack.commands import AckCmd
 from bot.errors import InputError, UnknownAppError
 from bot.settings import Settings
 from bot.wiring import build_slack_app
-from tests.fakes.slack_api import FakeSlackApi
 from tests.delivery.slack import seed
+from tests.fakes.slack_api import FakeSlackApi
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ALICE = "U0ALICE"

@@ -14,8 +14,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.errors import ConfigError, UpstreamUnavailableError
 from bot.wiring import build_slack_app
 from tests.conftest import free_port
-from tests.fakes.slack_api import FakeSlackApi
 from tests.delivery.slack.conftest import make_settings, seed_backend
+from tests.fakes.slack_api import FakeSlackApi
 
 
 def test_client_points_at_slack_api_url_with_retries(fake_slack: FakeSlackApi) -> None:

@@ -20,8 +20,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from bot import logs
+from tests.delivery.slack.conftest import SIGNING_SECRET, Served, sign
 from tests.fakes.slack_api import wait_for
-from tests.slack.conftest import SIGNING_SECRET, Served, sign
 
 ServeFn = Callable[..., Served]
 _RECORD_START = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ \S+: ")

@@ -11,7 +11,6 @@ import pytest
 
 from bot.core.redact import redact
 from bot.errors import StoreError, UpstreamUnavailableError
-from tests.fakes.slack_api import Recorded, wait_for
 from tests.delivery.slack import seed
 from tests.delivery.slack.conftest import (
     ACK_GROUP,
@@ -21,6 +20,7 @@ from tests.delivery.slack.conftest import (
     response_json,
     seed_backend,
 )
+from tests.fakes.slack_api import Recorded, wait_for
 
 ServeFn = Callable[..., Served]
 

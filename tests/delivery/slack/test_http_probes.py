@@ -8,8 +8,8 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 
 import pytest
 
-from tests.fakes.slack_api import wait_for
 from tests.delivery.slack.conftest import Served, response_json
+from tests.fakes.slack_api import wait_for
 
 ServeFn = Callable[..., Served]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from bot.wiring import build_slack_app
-from tests.fakes.slack_api import FakeSlackApi
 from tests.delivery.slack.conftest import make_settings, seed_backend
+from tests.fakes.slack_api import FakeSlackApi
 
 
 def test_post_message_retried_after_retry_after(fake_slack: FakeSlackApi) -> None:

@@ -11,9 +11,9 @@ from slack_bolt.request import BoltRequest
 from bot.delivery.slack.app import start_socket_mode
 from bot.errors import ConfigError
 from bot.wiring import build_slack_app
-from tests.fakes.slack_api import FakeSlackApi, wait_for
 from tests.delivery.slack import seed
 from tests.delivery.slack.conftest import ALICE, Served, make_settings, seed_backend
+from tests.fakes.slack_api import FakeSlackApi, wait_for
 
 APP_TOKEN = "xapp-1-A0DRIFT-1-fake"
 
