@@ -17,7 +17,16 @@ from typing import Final, TypeVar
 
 from bot.core.digest import Digest, FindingRef
 from bot.core.durations import format_duration
-from bot.core.model import Ack, DriftClass, Finding, PodDiagnosis, ScanError, StuckApp, Totals
+from bot.core.model import (
+    EVERY_APP,
+    Ack,
+    DriftClass,
+    Finding,
+    PodDiagnosis,
+    ScanError,
+    StuckApp,
+    Totals,
+)
 from bot.delivery.render.blocks import Block, context, header, section
 from bot.delivery.render.escape import code_block, code_span, cut, mrkdwn
 from bot.delivery.render.findings import finding_line
@@ -54,9 +63,15 @@ def digest_blocks(d: Digest) -> tuple[list[Block], str]:
 
     The block count is bounded by construction, whatever the input: header 1, stuck 6,
     warning 1, totals 1, changes 2, divider 1, classes 7, acked 1, unexplained 8, expiring 1,
-    errors 1 — at most 30 of Slack's 50.
+    errors 1, late 1, upstreams down 2 — at most 33 of Slack's 50.
     """
     blocks: list[Block] = [header(f"Drift digest · {when(d.generated_at)}")]
+    if d.late is not None:
+        due, why = d.late
+        blocks.append(
+            context(f":hourglass: Posted late: it was due {when(due)}. {mrkdwn(why, 300)}")
+        )
+    blocks.extend(section(upstream_down_line(e)) for e in _whole(d)[:2])
     blocks.extend(section(text) for text in _stuck_sections(d))
     if not d.acks_available:
         blocks.append(
@@ -74,9 +89,17 @@ def digest_blocks(d: Digest) -> tuple[list[Block], str]:
     blocks.extend(section(text) for text in _unexplained_sections(d))
     if d.expiring_acks:
         blocks.append(section(_expiring_section(d)))
-    if d.errors:
+    if _per_app(d):
         blocks.append(section(_errors_section(d)))
     return blocks, _fallback(d)
+
+
+def _whole(d: Digest) -> list[ScanError]:
+    return [e for e in d.errors if e.app == EVERY_APP]
+
+
+def _per_app(d: Digest) -> list[ScanError]:
+    return [e for e in d.errors if e.app != EVERY_APP]
 
 
 def _packed(
@@ -327,14 +350,28 @@ def _expiring_line(a: Ack, d: Digest) -> str:
     )
 
 
+UPSTREAM_NAMES: Final = {"argocd": "Argo CD", "kubernetes": "Kubernetes", "redis": "Redis"}
+
+
+def upstream_down_line(e: ScanError) -> str:
+    """An error about a whole upstream (`EVERY_APP`): what failed, and what the digest still is."""
+    name = UPSTREAM_NAMES.get(e.source, e.source)
+    return (
+        f":warning: *{mrkdwn(name, 40)} could not be read*: {mrkdwn(e.message, SUMMARY)}\n"
+        "This digest shows what Kubernetes says: app statuses and stuck apps; drift could not "
+        "be classified."
+    )
+
+
 def _errors_section(d: Digest) -> str:
+    apps = _per_app(d)
     text, _ = _packed(
-        f":warning: *Could not read {len(d.errors)} app(s)*; the digest covers the rest",
-        d.errors[:TOP_LISTED],
+        f":warning: *Could not read {len(apps)} app(s)*; the digest covers the rest",
+        apps[:TOP_LISTED],
         lambda e: (
             f"• *{mrkdwn(e.app, VALUE)}* ({mrkdwn(e.source, 40)}): {mrkdwn(e.message, SUMMARY)}"
         ),
-        total=len(d.errors),
+        total=len(apps),
         more=lambda n: f"…and {n} more",
     )
     return text
