@@ -229,7 +229,7 @@ def _assemble(
         max_concurrent_scans=serve.MAX_CONCURRENT_SCANS if role == "all" else None,
     )
     resources.callback(classifier.close)
-    ready = _readiness(settings, role, resources)
+    ready = _readiness(settings, role, resources, store)
     client = build_web_client(settings) if role != "classifier" else None
     notifier = build_notifier(settings, classifier, store, client)
     api = None
@@ -300,7 +300,7 @@ def _slack(
 
 
 def _readiness(
-    settings: Settings, role: serve.Role, resources: ExitStack
+    settings: Settings, role: serve.Role, resources: ExitStack, store: RedisStore | None
 ) -> Callable[[], Mapping[str, bool]]:
     """Checks behind /readyz: the upstreams this role cannot work without (`serve.readiness`)."""
     checks: dict[str, Callable[[], None]] = {}
@@ -317,4 +317,6 @@ def _readiness(
         resources.callback(argo.close)
         checks["kubernetes"] = kube.check
         checks["argocd"] = argo.check
+    if store is not None:
+        checks["redis"] = store.ping  # reported as degraded, not down (http.DEGRADED_ONLY)
     return serve.readiness(checks)

@@ -7,7 +7,8 @@ port and one Service cover everything:
 
 * ``GET /healthz`` — 200 whenever the process can serve a request (liveness).
 * ``GET /readyz`` — 200 only when the upstreams are reachable, else 503 with JSON naming what
-  is down (readiness: a replica that cannot read Argo CD should not receive commands).
+  is down (readiness: a replica that cannot read Argo CD should not receive commands). Redis
+  down is 200 with ``"status": "degraded"`` naming it (see `DEGRADED_ONLY`).
 * ``GET /metrics`` — prometheus_client's text format.
 * ``/api/v1/...`` — the classification API, when one is given (mounted: it sees paths
   relative to ``/api/v1`` in ``PATH_INFO`` and ``/api/v1`` in ``SCRIPT_NAME``).
@@ -38,6 +39,11 @@ WSGIApp: TypeAlias = WSGIApplication
 ReadyCheck: TypeAlias = Callable[[], bool | Mapping[str, bool]]
 """``True``/``False``, or one boolean per dependency (``{"kubernetes": True, "argocd": False}``)
 so that a 503 can name what is down."""
+
+DEGRADED_ONLY: Final = frozenset({"redis"})
+"""Checks whose failure is reported by /readyz (``"status": "degraded"``, naming them) but keeps
+it 200. Redis down breaks acks, not the bot: every replica shares the one Redis, so a 503 would
+take them all out of the Service at once and silence ``/drift app`` and ``/drift logs`` too."""
 
 SLACK_PATH: Final = "/slack/events"
 API_PREFIX: Final = "/api/v1"
@@ -176,9 +182,14 @@ def _readiness(start_response: StartResponse, ready: ReadyCheck) -> Iterable[byt
         body = {"status": "not ready", "down": ["readiness check"], "error": type(exc).__name__}
         return _json(start_response, 503, body)
     checks = dict(result) if isinstance(result, Mapping) else {"upstreams": bool(result)}
-    down = sorted(name for name, ok in checks.items() if not ok)
+    down = sorted(name for name, ok in checks.items() if not ok and name not in DEGRADED_ONLY)
     if down:
         return _json(start_response, 503, {"status": "not ready", "down": down, "checks": checks})
+    degraded = sorted(name for name, ok in checks.items() if not ok)
+    if degraded:
+        return _json(
+            start_response, 200, {"status": "degraded", "degraded": degraded, "checks": checks}
+        )
     return _json(start_response, 200, {"status": "ready", "checks": checks})
 
 

@@ -129,7 +129,7 @@ def test_slow_writes_time_out_to_a_store_error_within_the_timeout(
                 with pytest.raises(StoreError, match="REDIS_URL") as info:
                     timed(lambda: ack_gitea(store), bound_s=2)
                 assert "Timeout" in str(info.value)
-                with pytest.raises(StoreError, match="not waiting for it again yet"):
+                with pytest.raises(StoreError, match="is not asked again for"):
                     store.active_acks(seed.NOW)  # after a timeout the store fails fast a while
                 time.sleep(HUNG_COOLDOWN_S)
                 assert store.active_acks(seed.NOW) == [], "nothing half-written"

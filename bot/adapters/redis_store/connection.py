@@ -165,8 +165,11 @@ class RedisConnection:
         hung = self._hung
         if hung is not None and time.monotonic() - hung[0] < HUNG_COOLDOWN_S:
             ago = time.monotonic() - hung[0]
-            msg = f"{hung[1]} ({ago:.1f} s ago; not waiting for it again yet)"
-            raise StoreError(msg.replace("failed to", f"cannot {action}: it failed to", 1))
+            msg = (
+                f"Redis at {self._location} (REDIS_URL) cannot {action}: it did not answer "
+                f"{ago:.1f} s ago ({hung[1]}), and is not asked again for {HUNG_COOLDOWN_S:.0f} s"
+            )
+            raise StoreError(msg)
         try:
             yield
         except redis.RedisError as exc:
@@ -178,7 +181,7 @@ class RedisConnection:
                 f"{type(exc).__name__}: {detail}"
             )
             if isinstance(exc, redis.TimeoutError):
-                self._hung = (time.monotonic(), msg)
+                self._hung = (time.monotonic(), f"{type(exc).__name__}: {detail}")
             raise StoreError(msg) from exc
         self._hung = None
 

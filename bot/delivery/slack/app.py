@@ -262,7 +262,7 @@ class _CommandHandler:
         message, outcome = self._outcome(cmd, user)
         self._count(cmd.verb, outcome)
         if cmd.verb in _AUDITED and outcome in ("refused", "unknown_app", "input_error"):
-            self._backend.refused(_command_text(cmd), message.text, user)
+            self._backend.refused(_command_text(cmd), _full_text(message), user)
         self._reply(response_url, message)
 
     def _outcome(self, cmd: commands.Command, user: str) -> tuple[render.Message, str]:
@@ -382,6 +382,16 @@ class _CommandHandler:
 
 _AUDITED: Final = frozenset({"ack", "unack"})
 """Sub-commands whose refusals go to the ack audit trail: who tried to silence what, and why not."""
+
+
+def _full_text(message: render.Message) -> str:
+    """What the person was told, in full (the fallback ``text`` is often a summary)."""
+    sections = [
+        str(block["text"]["text"])
+        for block in message.blocks or []
+        if block.get("type") == "section" and isinstance(block.get("text"), dict)
+    ]
+    return "\n".join(sections) or message.text
 
 
 def _command_text(cmd: commands.Command) -> str:
