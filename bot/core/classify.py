@@ -26,7 +26,7 @@ from bot.core.model import (
     ResourceKey,
     ResourceStatus,
 )
-from bot.core.raw import TrackingName
+from bot.core.raw import RawCRD, TrackingName
 from bot.core.redact import redact_value
 from bot.core.rules.context import Context, zombie_candidate
 from bot.core.schema import SchemaNode
@@ -77,11 +77,11 @@ class Needs:
 class Facts:
     """What the service fetched for `Needs`, plus the cross-app ownership index."""
 
-    crds: Mapping[tuple[str, str], RawObject] = field(default_factory=dict)
+    crds: Mapping[tuple[str, str], RawCRD] = field(default_factory=dict)
     """Fetched CRDs; a missing key means not found or not fetched."""
-    owners: Mapping[ResourceKey, tuple[str, ...]] = field(default_factory=dict)
-    """Resource → tracking names of every app listing it (see `index_owners`); plain ``str``
-    because the service builds this index incrementally while the app list streams in."""
+    owners: Mapping[ResourceKey, tuple[TrackingName, ...]] = field(default_factory=dict)
+    """Resource → tracking names of every app listing it (see `index_owners`; the service
+    builds the same index incrementally while the app list streams in)."""
     inventory: Mapping[KindRef, Sequence[RawObject]] = field(default_factory=dict)
     """Results of `Needs.lookups`; a missing key means the list could not be read."""
     tracking: TrackingConfig = field(default_factory=TrackingConfig)

@@ -110,14 +110,14 @@ def live_label(live: RawObject | None, label_key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def shared_with(app: Application, key: ResourceKey) -> tuple[str, ...]:
+def shared_with(app: Application, key: ResourceKey) -> tuple[TrackingName, ...]:
     """Other apps Argo CD's ``SharedResourceWarning`` conditions name for this object.
 
     Argo CD writes "<Kind>/<name> is part of applications <a> and <b>", each app either a bare
     name or ``<namespace>/<name>``; names come back as tracking names.
     """
     prefix = f"{key.kind}/{key.name} is part of applications "
-    found: dict[str, None] = {}
+    found: dict[TrackingName, None] = {}
     for condition in app.conditions:
         if condition.type != "SharedResourceWarning" or not condition.message.startswith(prefix):
             continue
@@ -128,8 +128,8 @@ def shared_with(app: Application, key: ResourceKey) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _tracking_name(name: str, control_plane: str) -> str:
+def _tracking_name(name: str, control_plane: str) -> TrackingName:
     namespace, slash, bare = name.rpartition("/")
     if not slash or namespace == control_plane:
-        return bare
-    return f"{namespace}_{bare}"
+        return TrackingName(bare)
+    return TrackingName(f"{namespace}_{bare}")

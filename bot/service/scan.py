@@ -52,6 +52,7 @@ from bot.core.model import (
     Totals,
 )
 from bot.core.parse import parse_application, parse_managed_resources
+from bot.core.raw import RawCRD
 from bot.core.tracking import TrackingConfig
 from bot.errors import DriftBotError, InputError, UpstreamError
 from bot.ports import ArgoReader, ClusterReader
@@ -231,7 +232,7 @@ class DriftService:
         drifting = {r.key for r in app.drifting_resources}
         managed = parse_managed_resources(only_items(raw, drifting))
         needs = classify.plan(app, managed)
-        crds: dict[tuple[str, str], RawObject] = {}
+        crds: dict[tuple[str, str], RawCRD] = {}
         for crd_key in sorted(needs.crds):
             crd = run.crds.get(crd_key, app.name)
             if crd is not None:

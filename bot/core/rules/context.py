@@ -30,6 +30,7 @@ from bot.core.model import (
     ResourceKey,
     ResourceStatus,
 )
+from bot.core.raw import TrackingName
 from bot.core.schema import SchemaNode
 from bot.core.tracking import TrackingConfig
 from bot.core.usage import Verdict
@@ -63,7 +64,7 @@ class Context:
     target_view: RawObject | None = None
     live_view: RawObject | None = None
     crd_schema: SchemaNode | None = None
-    owners: tuple[str, ...] = ()
+    owners: tuple[TrackingName, ...] = ()
     """Tracking names of every app whose status lists this object (this one included)."""
     verdict: Verdict | None = None
     """Zombie candidates: whether deleting it is safe (see `bot.core.usage.assess`)."""
@@ -73,7 +74,7 @@ class Context:
     """Tracking metadata Argo CD's prediction and the live object disagree on."""
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     predicted_view: RawObject | None = None
-    shared_with: tuple[str, ...] = ()
+    shared_with: tuple[TrackingName, ...] = ()
     """Other apps a ``SharedResourceWarning`` of this app names for this object."""
     autoscaled: bool = False
     """A HorizontalPodAutoscaler of this app targets the object (it owns ``/spec/replicas``)."""

@@ -70,7 +70,7 @@ def claim(ctx: Context) -> Claim:
     )
 
 
-def claimants(ctx: Context) -> tuple[str, ...]:
+def claimants(ctx: Context) -> tuple[TrackingName, ...]:
     """Every app that claims the object: status listings, shared-resource warnings, this app."""
     return tuple(dict.fromkeys((*ctx.owners, *ctx.shared_with, ctx.app.tracking_name)))
 

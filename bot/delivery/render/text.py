@@ -16,7 +16,16 @@ from datetime import datetime
 from typing import Any, Final
 
 from bot.core.durations import format_duration
-from bot.core.model import AppReport, DriftClass, Finding, ScanError, ScanReport, StuckApp
+from bot.core.model import (
+    AppName,
+    AppReport,
+    DriftClass,
+    Finding,
+    ScanError,
+    ScanReport,
+    StuckApp,
+    TrackingName,
+)
 from bot.delivery.render.escape import terminal
 from bot.delivery.render.findings import Room, finding_lines
 from bot.delivery.render.markup import Style, TerminalMarkup
@@ -52,7 +61,10 @@ def render_scan(report: ScanReport, style: Style) -> str:
     if report.findings:
         lines.append(style.bold("DRIFT BY APP"))
         for app, findings in _by_app(report.findings):
-            health = report.health.get(app, "")
+            # `health` is keyed by app name, `app` is a tracking name: they differ for apps
+            # outside Argo CD's own namespace (``<namespace>_<name>``), whose health is then
+            # not shown. Kept as it was (no behaviour change in the typing pass); see #13.
+            health = report.health.get(AppName(app), "")
             lines.append(
                 style.bold(f"  {terminal(app)}") + style.dim(f"  {health}" if health else "")
             )
@@ -163,8 +175,8 @@ def _tally(findings: Iterable[Finding]) -> list[str]:
     ]
 
 
-def _by_app(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
-    grouped: dict[str, list[Finding]] = {}
+def _by_app(findings: Sequence[Finding]) -> list[tuple[TrackingName, list[Finding]]]:
+    grouped: dict[TrackingName, list[Finding]] = {}
     for finding in findings:
         grouped.setdefault(finding.app, []).append(finding)
     return sorted(grouped.items())
