@@ -29,6 +29,7 @@ from bot.delivery.render.escalation import escalation_message, recovered_message
 from bot.delivery.scheduler import build_scheduler
 from bot.delivery.slack import app as slack_app
 from bot.delivery.slack.backend import Backend
+from bot.delivery.slack.gate import check_signing
 from bot.delivery.slack.replay import Deliveries
 from bot.ports import Classifier, StateStore
 from bot.service.acks import AckedClassifier, Acknowledger
@@ -144,7 +145,7 @@ def build_slack_app(
     resources: ExitStack | None = None,
 ) -> slack_app.BoltApp:
     """`bot.delivery.slack.app.build_slack_app` with the production Web API client by default."""
-    slack_app.check_signing(settings)
+    check_signing(settings)
     web = client if client is not None else build_web_client(settings)
     return slack_app.build_slack_app(
         backend,

@@ -29,8 +29,8 @@ from prometheus_client import CollectorRegistry, make_wsgi_app
 from waitress import wasyncore
 from waitress.server import create_server
 
-from bot.delivery.slack.app import BoltApp, signing_secret_of, wsgi_handler
-from bot.delivery.slack.gate import MAX_BODY_BYTES, SlackGate
+from bot.delivery.slack.app import BoltApp, wsgi_handler
+from bot.delivery.slack.gate import MAX_BODY_BYTES
 from bot.delivery.slack.replay import Deliveries
 
 log = logging.getLogger(__name__)
@@ -89,9 +89,9 @@ def build_wsgi_app(
     """
     slack: WSGIApp | None = None
     if slack_app is not None:
-        slack = SlackGate(
-            wsgi_handler(slack_app, SLACK_PATH),
-            signing_secret=signing_secret_of(slack_app),
+        slack = wsgi_handler(
+            slack_app,
+            SLACK_PATH,
             deliveries=deliveries or Deliveries(),
             registry=metrics_registry,
         )

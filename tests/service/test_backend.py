@@ -203,7 +203,7 @@ def test_a_signed_slack_ack_shows_as_acked_in_scan_json_until_the_drift_changes(
         "ack gitea/ExternalSecret/gitea-admin 4h ESO v2.8 defaults", user=ALICE, ident="ack"
     )
     assert status == 200
-    assert re.search(r"\ba[0-9a-z]{10}\b", served.answer("ack"))
+    assert re.search(r"\ba[0-9a-z]{11}\b", served.answer("ack"))
     doc = scan_json(live_sim, tmp_path, redis_url, monkeypatch)
     assert _admin(doc)["acked"] is True
     assert sum(f["acked"] for f in doc["findings"]) == 1

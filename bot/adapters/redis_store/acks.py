@@ -35,16 +35,16 @@ class AckRecords(RedisConnection):
     """Acks by id, their expiry, and the audit stream of every change."""
 
     def new_ack_id(self) -> str:
-        """A short id people can type (``a0jx4kq7m2z``), never one an earlier ack had.
+        """A short id people can type (``a0jx4kq7m2zb``), never one an earlier ack had.
 
         Not a Redis counter: a Redis that lost its data would count from ``a1`` again and an
         old id quoted in chat would name a new ack. Instead: ``a``, the minute of creation
-        (5 Crockford base-32 digits, so ids sort by age for 60 years) and 25 random bits, a
-        collision within one minute being about one in 30 million per pair of acks (and
-        refused by `add_ack`, not overwritten). No I/O: Redis being down costs no id.
+        (5 Crockford base-32 digits, so ids sort by age for 60 years) and 30 random bits. Two
+        acks can only share an id within the same minute, about one chance in a billion per
+        pair (and `add_ack` refuses it rather than overwrite). No I/O: Redis down costs no id.
         """
         minute = max(int(time.time() // 60) - _ID_EPOCH_MINUTE, 0)
-        return "a" + _base32(minute, 5) + _base32(secrets.randbits(25), 5)
+        return "a" + _base32(minute, 5) + _base32(secrets.randbits(30), 6)
 
     def record_refusal(self, *, by: str, command: str, why: str, at: datetime) -> None:
         """Audit a refused ack or unack (not allowed, bad input, nothing to ack): who, what, why."""

@@ -1,8 +1,8 @@
 """The Bolt app behind ``/drift``: acknowledge within Slack's 3 s, answer through response_url.
 
-Every request is signature-checked by Bolt's own middleware before any listener runs (forged
-signatures and timestamps older than 5 minutes get a 401; in Socket Mode Slack's websocket
-authenticates instead). The listener then does only cheap things: parse the text and ``ack``
+Over HTTP every request passes the gate (`bot.delivery.slack.gate`: size, signature, replays)
+and then Bolt's own signature check before any listener runs; in Socket Mode Slack's websocket
+authenticates instead. The listener then does only cheap things: parse the text and ``ack``
 — with the full answer for help and syntax errors, else with "Working on it…". The real work
 (a scan can take seconds to minutes) runs on a bounded pool of our own, so slow scans never
 occupy the threads Bolt needs to acknowledge the next request, and the answer goes to the
@@ -15,7 +15,6 @@ logs the traceback and tells the user something went wrong, without details.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Protocol, TypeAlias
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+from prometheus_client import CollectorRegistry
 from slack_bolt import Ack as BoltAck
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -39,11 +39,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.core.durations import format_duration
 from bot.core.model import Ack, AppReport, StuckApp
 from bot.delivery.metrics import Metrics
 from bot.delivery.render import answers as render
 from bot.delivery.slack import commands
+from bot.delivery.slack.gate import SlackGate, check_signing
+from bot.delivery.slack.replay import Deliveries
 from bot.errors import (
     ConfigError,
     InputError,
@@ -101,7 +102,6 @@ class SlackBackend(Protocol):
 
     def refused(self, command: str, why: str, user_id: str) -> None:
         """Audit a refused ack or unack (best effort: never raises)."""
-        ...
 
 
 def build_slack_app(
@@ -178,21 +178,19 @@ def start_socket_mode(app: App, settings: Settings) -> SocketModeHandler:
     return handler
 
 
-def wsgi_handler(app: App, path: str) -> WSGIApplication:
-    """Bolt's WSGI adapter for ``app``, answering the Events/commands requests at ``path``."""
+def wsgi_handler(
+    app: App, path: str, *, deliveries: Deliveries, registry: CollectorRegistry
+) -> WSGIApplication:
+    """Bolt's WSGI adapter for ``app`` at ``path``, behind the gate (`bot.delivery.slack.gate`)."""
     handler = SlackRequestHandler(app, path=path)
 
     def handle(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         body: Iterable[bytes] = handler(environ, start_response)
         return body
 
-    return handle
-
-
-def signing_secret_of(app: App) -> str:
-    """The secret ``app`` verifies requests with (for the gate in front of it)."""
-    # Bolt keeps it only as a private attribute; read here, next to Bolt's one importer.
-    return str(app._signing_secret)
+    # Bolt keeps its signing secret only as a private attribute; read here, by its importer.
+    secret = str(app._signing_secret)
+    return SlackGate(handle, signing_secret=secret, deliveries=deliveries, registry=registry)
 
 
 def retry_handlers() -> list[RetryHandler]:
@@ -244,10 +242,10 @@ class _CommandHandler:
         except InputError as exc:
             self._count("invalid", "input_error")
             _send_ack(ack, render.input_error(exc))
-            if (text.split() or [""])[0].lower() in _AUDITED:
-                # Audited off the acknowledging thread: it writes to Redis.
-                user = str(command.get("user_id", ""))
-                self._pool.submit(self._backend.refused, text, str(exc), user)
+            if (text.split() or [""])[0].lower() in commands.AUDITED_VERBS:  # audited off-thread
+                self._pool.submit(
+                    self._backend.refused, text, str(exc), str(command.get("user_id"))
+                )
             return
         if isinstance(cmd, commands.Help):
             self._count("help", "ok")
@@ -261,8 +259,8 @@ class _CommandHandler:
     def _answer(self, cmd: commands.Command, user: str, response_url: str) -> None:
         message, outcome = self._outcome(cmd, user)
         self._count(cmd.verb, outcome)
-        if cmd.verb in _AUDITED and outcome in ("refused", "unknown_app", "input_error"):
-            self._backend.refused(_command_text(cmd), _full_text(message), user)
+        if cmd.verb in commands.AUDITED_VERBS and outcome in _REFUSALS:
+            self._backend.refused(commands.command_text(cmd), render.full_text(message), user)
         self._reply(response_url, message)
 
     def _outcome(self, cmd: commands.Command, user: str) -> tuple[render.Message, str]:
@@ -380,46 +378,11 @@ class _CommandHandler:
         self._metrics.commands.labels(verb, outcome).inc()
 
 
-_AUDITED: Final = frozenset({"ack", "unack"})
-"""Sub-commands whose refusals go to the ack audit trail: who tried to silence what, and why not."""
-
-
-def _full_text(message: render.Message) -> str:
-    """What the person was told, in full (the fallback ``text`` is often a summary)."""
-    sections = [
-        str(block["text"]["text"])
-        for block in message.blocks or []
-        if block.get("type") == "section" and isinstance(block.get("text"), dict)
-    ]
-    return "\n".join(sections) or message.text
-
-
-def _command_text(cmd: commands.Command) -> str:
-    match cmd:
-        case commands.AckCmd(scope=scope, duration=duration, reason=reason):
-            return f"ack {scope} {format_duration(duration)} {reason}"
-        case commands.UnackCmd(ack_id=ack_id):
-            return f"unack {ack_id}"
-    return cmd.verb
+_REFUSALS: Final = frozenset({"refused", "unknown_app", "input_error"})
 
 
 def _send_ack(ack: BoltAck, message: render.Message) -> None:
     ack(text=message.text, blocks=message.blocks or None, response_type="ephemeral")
-
-
-def check_signing(settings: Settings) -> str:
-    """The secret Bolt verifies requests with; `ConfigError` when HTTP mode has none."""
-    if settings.slack_signing_secret is not None:
-        return settings.slack_signing_secret.get_secret_value()
-    if settings.slack_app_token is not None:
-        # Socket Mode needs no signing secret, but /slack/events may still be routed: a random
-        # secret nobody knows makes every HTTP request fail verification instead of passing.
-        return secrets.token_hex(32)
-    msg = (
-        "SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify Slack's requests "
-        "(or set SLACK_APP_TOKEN to use Socket Mode)"
-    )
-    raise ConfigError(msg)
 
 
 def _utc_now() -> datetime:

@@ -159,6 +159,20 @@ def parse(text: str) -> Command:
     return _fail(f"Unknown sub-command {_quote(words[0])}.", None)
 
 
+AUDITED_VERBS: Final = frozenset({"ack", "unack"})
+"""Sub-commands whose refusals go to the ack audit trail: who tried to silence what, and why not."""
+
+
+def command_text(cmd: Command) -> str:
+    """A parsed command written back as text (for the audit trail)."""
+    match cmd:
+        case AckCmd(scope=scope, duration=duration, reason=reason):
+            return f"ack {scope} {format_duration(duration)} {reason}"
+        case UnackCmd(ack_id=ack_id):
+            return f"unack {ack_id}"
+    return cmd.verb
+
+
 def usage_text(verb: str | None = None) -> str:
     """The usage line of one sub-command, or every line when ``verb`` is None."""
     if verb is not None:
