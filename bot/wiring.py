@@ -11,14 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.adapters.argocd import ArgoClient
 from bot.adapters.kube import KubeReader
 from bot.adapters.redis_store import RedisStore
 from bot.adapters.remote_classifier import ClassifierProbe, RemoteClassifier
 from bot.adapters.slack_poster import SlackPoster, SlackWebClient, build_web_client
+from bot.core.model import StuckApp
 from bot.core.tracking import TrackingConfig, TrackingMethod
 from bot.delivery import cli, serve
 from bot.delivery.api import build_api_app
@@ -28,9 +30,13 @@ from bot.delivery.render.digest import digest_blocks
 from bot.delivery.render.escalation import escalation_message, recovered_message
 from bot.delivery.scheduler import build_scheduler
 from bot.delivery.slack import app as slack_app
+from bot.delivery.slack import buttons, ids
 from bot.delivery.slack.backend import Backend
-from bot.delivery.slack.gate import check_signing
+from bot.delivery.slack.digest import DigestThreads
+from bot.delivery.slack.interactions import SlackBackend
+from bot.delivery.slack.links import ArgoLinks
 from bot.delivery.slack.replay import Deliveries
+from bot.delivery.slack.signing import check_signing
 from bot.ports import Classifier, StateStore
 from bot.service.acks import AckedClassifier, Acknowledger
 from bot.service.caching import CachedClassifier
@@ -112,7 +118,18 @@ def build_classifier(
 RENDERERS = Renderers(
     digest=digest_blocks, escalation=escalation_message, recovered=recovered_message
 )
-"""The Block Kit renderings the digest and escalation use cases post."""
+"""The Block Kit renderings without buttons (the CLI's preview, tests)."""
+
+
+def slack_renderers(settings: Settings) -> Renderers:
+    """What the notifier posts: the digest as summary + threads, pings with buttons."""
+    links = ArgoLinks(settings.argocd_ui_url, settings.argocd_namespace)
+
+    def ping(stuck: StuckApp, mention: str, now: datetime) -> tuple[list[dict[str, Any]], str]:
+        panel = buttons.Buttons(links, now=now, surface=ids.SURFACE_ESCALATION)
+        return buttons.escalation(stuck, mention, now, panel)
+
+    return replace(RENDERERS, escalation=ping, digest_thread=DigestThreads(links))
 
 
 def build_notifier(
@@ -126,7 +143,7 @@ def build_notifier(
         classifier,
         store,
         SlackPoster(client) if client else None,
-        RENDERERS,
+        slack_renderers(settings),
         channel=settings.drift_channel,
         oncall_group=settings.drift_oncall_group,
         timezone=settings.drift_timezone,
@@ -136,7 +153,7 @@ def build_notifier(
 
 
 def build_slack_app(
-    backend: slack_app.SlackBackend,
+    backend: SlackBackend,
     settings: Settings,
     *,
     client: SlackWebClient | None = None,
@@ -154,6 +171,8 @@ def build_slack_app(
         metrics=metrics or Metrics(),
         clock=clock or utc_now,
         resources=resources,
+        surfaces=SlackPoster(web),
+        links=ArgoLinks(settings.argocd_ui_url, settings.argocd_namespace),
     )
 
 

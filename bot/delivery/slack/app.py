@@ -6,22 +6,25 @@ authenticates instead. The listener then does only cheap things: parse the text 
 — with the full answer for help and syntax errors, else with "Working on it…". The real work
 (a scan can take seconds to minutes) runs on a bounded pool of our own, so slow scans never
 occupy the threads Bolt needs to acknowledge the next request, and the answer goes to the
-command's ``response_url`` — ephemeral, like every answer here.
+command's ``response_url`` — ephemeral, like every answer here. Button clicks, the ack
+modal and App Home arrive the same way (same URL, same signature check) and are answered by
+`bot.delivery.slack.interactions`.
 
-This is a delivery edge: the one place in the Slack layer allowed a broad ``except``, which
-logs the traceback and tells the user something went wrong, without details.
+A delivery edge: broad ``except`` allowed, logging the traceback, telling the user nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol, TypeAlias
+from functools import partial
+from typing import Any, Final, TypeAlias
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from prometheus_client import CollectorRegistry
@@ -39,18 +42,18 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.core.model import Ack, AppReport, StuckApp
 from bot.delivery.metrics import Metrics
 from bot.delivery.render import answers as render
-from bot.delivery.slack import commands
-from bot.delivery.slack.gate import SlackGate, check_signing
+from bot.delivery.slack import buttons, commands, ids, outcomes
+from bot.delivery.slack.gate import SlackGate
+from bot.delivery.slack.interactions import Context, Interactions, SlackBackend, Surfaces
+from bot.delivery.slack.links import ArgoLinks
 from bot.delivery.slack.replay import Deliveries
+from bot.delivery.slack.signing import check_signing
 from bot.errors import (
     ConfigError,
     InputError,
     StoreError,
-    UnknownAppError,
-    UpstreamError,
     UpstreamUnavailableError,
     truncate_body,
 )
@@ -73,37 +76,6 @@ RESPONSE_TIMEOUT_SECONDS: Final = 10
 """response_url posts are small; a hung Slack edge must not pin a worker forever."""
 
 
-class SlackBackend(Protocol):
-    """What the Slack app needs from the rest of the bot (the lead wires it to the service)."""
-
-    def app_report(self, name: str) -> AppReport:
-        """Findings and health of one app; raises `UnknownAppError` with close matches."""
-        ...
-
-    def logs_report(self, name: str) -> StuckApp:
-        """Unhealthy pods of one app with decisive, already redacted log lines."""
-        ...
-
-    def digest_preview(self) -> tuple[list[dict[str, Any]], str]:
-        """Today's digest as (blocks, fallback text), without posting it."""
-        ...
-
-    def ack(self, cmd: commands.AckCmd, user_id: str) -> Ack:
-        """Store an ack of the drift ``cmd.scope`` currently matches; raises `StoreError`."""
-        ...
-
-    def acks(self) -> list[Ack]:
-        """Acks in force; raises `StoreError`."""
-        ...
-
-    def unack(self, ack_id: str, user_id: str) -> Ack:
-        """Withdraw one ack (audited); raises `InputError` for an unknown id, `StoreError`."""
-        ...
-
-    def refused(self, command: str, why: str, user_id: str) -> None:
-        """Audit a refused ack or unack (best effort: never raises)."""
-
-
 def build_slack_app(
     backend: SlackBackend,
     settings: Settings,
@@ -112,8 +84,10 @@ def build_slack_app(
     metrics: Metrics | None = None,
     clock: Callable[[], datetime] | None = None,
     resources: ExitStack | None = None,
+    surfaces: Surfaces,
+    links: ArgoLinks,
 ) -> App:
-    """The Bolt app answering ``/drift``, for HTTP (`bot.delivery.http`) or Socket Mode.
+    """The Bolt app answering ``/drift`` and its buttons, for HTTP or Socket Mode.
 
     Args:
         backend: the use cases behind the commands.
@@ -124,6 +98,8 @@ def build_slack_app(
         clock: "now" for ages and expiry in answers; default: the real UTC clock.
         resources: where the app's worker pools register their shutdown, so a stopping
             ``serve`` finishes the answers in flight before it closes the classifier.
+        surfaces: the Web API calls buttons make (views, edits, thread replies).
+        links: deep links into the Argo CD UI (ARGOCD_URL) for the buttons.
 
     Raises:
         ConfigError: a token or the signing secret is missing, or Slack rejects the token.
@@ -140,6 +116,7 @@ def build_slack_app(
         ack_group=settings.drift_ack_group,
         metrics=metrics or Metrics(),
         clock=clock or _utc_now,
+        links=links,
     )
     listeners = ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="slack-ack")
     if resources is not None:
@@ -162,6 +139,21 @@ def build_slack_app(
         msg = f"cannot reach Slack's Web API to verify the bot token: {exc}"
         raise UpstreamUnavailableError(msg, source="slack", setting="SLACK_API_URL") from exc
     app.command("/drift")(handler.on_command)
+    mention = f"<!subteam^{settings.drift_oncall_group}>" if settings.drift_oncall_group else ""
+    clicks = Interactions(Context(backend, surfaces, handler, links, mention))
+
+    @app.action(re.compile(f"^{ids.ACK_PREFIX}"))
+    def on_ack_button(ack: BoltAck, body: dict[str, Any]) -> None:
+        ack()
+        clicks.open_ack_modal(body)
+
+    @app.action(re.compile(r"^drift_(show_diff|logs|unack|open_argocd)$"))
+    def on_button(ack: BoltAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()  # the URL button only needs this: Slack already opened the link
+        clicks.clicked(str(action.get("action_id", "")), body)
+
+    app.view(ids.ACK_MODAL)(clicks.submit)
+    app.event("app_home_opened")(lambda event: clicks.home_opened(event))
     return app
 
 
@@ -201,14 +193,6 @@ def retry_handlers() -> list[RetryHandler]:
     ]
 
 
-class _Refusal(Exception):
-    """Stops a command with a ready-made answer (e.g. not allowed to ack)."""
-
-    def __init__(self, message: render.Message) -> None:
-        super().__init__(message.text)
-        self.message = message
-
-
 class _CommandHandler:
     """Parses, acknowledges, and answers ``/drift`` on a worker pool."""
 
@@ -220,19 +204,21 @@ class _CommandHandler:
         ack_group: str | None,
         metrics: Metrics,
         clock: Callable[[], datetime],
+        links: ArgoLinks,
     ) -> None:
         self._backend = backend
+        self._links = links
         self._client = client
         self._ack_group = ack_group
         self._members: tuple[float, frozenset[str]] | None = None
         self._members_lock = threading.Lock()
         self._metrics = metrics
         self._clock = clock
-        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="drift-command")
+        self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="drift-command")
 
     def shutdown(self) -> None:
         """Finish the answers in flight, then stop the workers."""
-        self._pool.shutdown(wait=True)
+        self.pool.shutdown(wait=True)
 
     def on_command(self, ack: BoltAck, command: dict[str, Any]) -> None:
         """Bolt listener: answer cheap things in the ack itself, queue the rest."""
@@ -242,10 +228,8 @@ class _CommandHandler:
         except InputError as exc:
             self._count("invalid", "input_error")
             _send_ack(ack, render.input_error(exc))
-            if (text.split() or [""])[0].lower() in commands.AUDITED_VERBS:  # audited off-thread
-                self._pool.submit(
-                    self._backend.refused, text, str(exc), str(command.get("user_id"))
-                )
+            if outcomes.audited(outcomes.typed_verb(text), "input_error"):  # off this thread
+                self.pool.submit(self._backend.refused, text, str(exc), str(command.get("user_id")))
             return
         if isinstance(cmd, commands.Help):
             self._count("help", "ok")
@@ -254,46 +238,27 @@ class _CommandHandler:
         _send_ack(ack, render.working())
         user = str(command.get("user_id", ""))
         response_url = str(command.get("response_url", ""))
-        self._pool.submit(self._answer, cmd, user, response_url)
+        self.pool.submit(self._answer, cmd, user, response_url)
 
     def _answer(self, cmd: commands.Command, user: str, response_url: str) -> None:
-        message, outcome = self._outcome(cmd, user)
-        self._count(cmd.verb, outcome)
-        if cmd.verb in commands.AUDITED_VERBS and outcome in _REFUSALS:
+        message, result = outcomes.outcome(partial(self._run, cmd, user), cmd.verb, self._metrics)
+        self._count(cmd.verb, result)
+        if outcomes.audited(cmd.verb, result):
             self._backend.refused(commands.command_text(cmd), render.full_text(message), user)
         self._reply(response_url, message)
-
-    def _outcome(self, cmd: commands.Command, user: str) -> tuple[render.Message, str]:
-        try:
-            return self._run(cmd, user), "ok"
-        except _Refusal as refusal:
-            return refusal.message, "refused"
-        except UnknownAppError as exc:
-            return render.unknown_app(exc), "unknown_app"
-        except InputError as exc:
-            return render.input_error(exc), "input_error"
-        except UpstreamError as exc:
-            self._metrics.upstream_errors.labels(exc.source or "unknown").inc()
-            log.warning("/drift %s: %s unreachable: %s", cmd.verb, exc.source, exc)
-            return render.upstream_error(exc), "upstream_error"
-        except StoreError as exc:
-            self._metrics.upstream_errors.labels("redis").inc()
-            log.warning("/drift %s: Redis failed: %s", cmd.verb, exc)
-            return render.store_error(exc), "store_error"
-        except Exception:  # the delivery edge: log everything, show nothing internal
-            log.exception("/drift %s failed", cmd.verb)
-            return render.internal_error(), "internal_error"
 
     def _run(self, cmd: commands.Command, user: str) -> render.Message:
         backend = self._backend
         match cmd:
             case commands.AppCmd(name=name):
                 with self._timed("app"):
-                    return render.app_report(backend.app_report(name))
+                    report = backend.app_report(name)
+                return buttons.app_answer(report, self._buttons(ids.SURFACE_APP))
             case commands.LogsCmd(name=name):
                 with self._timed("logs"):
                     stuck = backend.logs_report(name)
-                return render.stuck_app(stuck, self._clock())
+                panel = self._buttons(ids.SURFACE_LOGS)
+                return buttons.logs_answer(stuck, self._clock(), panel)
             case commands.DigestCmd():
                 with self._timed("digest"):
                     blocks, text = backend.digest_preview()
@@ -309,13 +274,39 @@ class _CommandHandler:
             case commands.Help():
                 return render.help_message()
 
+    def _buttons(self, surface: str) -> buttons.Buttons:
+        """Buttons for an answer, knowing which acks are in force (none if Redis is down)."""
+        try:
+            acks = self._backend.acks()
+        except StoreError:
+            acks = []
+        return buttons.Buttons(self._links, acks, now=self._clock(), surface=surface)
+
+    def clock(self) -> datetime:
+        return self._clock()
+
+    def refusal(self, user: str) -> render.Message | None:
+        """Why ``user`` may not ack (the same check as ``/drift ack``), or None."""
+        try:
+            self._check_ack_group(user)
+        except outcomes.Refusal as refusal:
+            return refusal.message
+        return None
+
+    def respond(self, response_url: str, payload: dict[str, Any]) -> None:
+        """Send ``payload`` to a click's response_url (edits an ephemeral answer)."""
+        webhook = WebhookClient(
+            response_url, timeout=RESPONSE_TIMEOUT_SECONDS, retry_handlers=retry_handlers()
+        )
+        self._post(webhook, payload)
+
     def _check_ack_group(self, user: str) -> None:
         """With DRIFT_ACK_GROUP set, only its members may ack or unack."""
         group = self._ack_group
         if not group:
             return
         if user not in self._group_members(group):
-            raise _Refusal(render.ack_forbidden(group))
+            raise outcomes.Refusal(render.ack_forbidden(group))
 
     def _group_members(self, group: str) -> frozenset[str]:
         """Members of the ack group, asked from Slack at most every few minutes."""
@@ -329,10 +320,10 @@ class _CommandHandler:
         except SlackApiError as exc:
             self._metrics.slack_api_errors.labels(method).inc()
             error = str(exc.response.get("error", "unknown error"))
-            raise _Refusal(render.ack_group_unavailable(group, error)) from exc
+            raise outcomes.Refusal(render.ack_group_unavailable(group, error)) from exc
         except (SlackClientError, OSError) as exc:
             self._metrics.slack_api_errors.labels(method).inc()
-            raise _Refusal(render.ack_group_unavailable(group, type(exc).__name__)) from exc
+            raise outcomes.Refusal(render.ack_group_unavailable(group, type(exc).__name__)) from exc
         fresh = frozenset(str(m) for m in members)
         with self._members_lock:
             self._members = (time.monotonic(), fresh)
@@ -376,9 +367,6 @@ class _CommandHandler:
 
     def _count(self, verb: str, outcome: str) -> None:
         self._metrics.commands.labels(verb, outcome).inc()
-
-
-_REFUSALS: Final = frozenset({"refused", "unknown_app", "input_error"})
 
 
 def _send_ack(ack: BoltAck, message: render.Message) -> None:

@@ -159,10 +159,6 @@ def parse(text: str) -> Command:
     return _fail(f"Unknown sub-command {_quote(words[0])}.", None)
 
 
-AUDITED_VERBS: Final = frozenset({"ack", "unack"})
-"""Sub-commands whose refusals go to the ack audit trail: who tried to silence what, and why not."""
-
-
 def command_text(cmd: Command) -> str:
     """A parsed command written back as text (for the audit trail)."""
     match cmd:

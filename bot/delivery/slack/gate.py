@@ -34,7 +34,6 @@ import io
 import json
 import logging
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -45,8 +44,6 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from prometheus_client import CollectorRegistry, Counter
 
 from bot.delivery.slack.replay import Deliveries
-from bot.errors import ConfigError
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -151,21 +148,6 @@ class SlackGate:
             headers.append(("Connection", "close"))
         start_response(f"{status} {_REASONS[status]}", headers)
         return [payload]
-
-
-def check_signing(settings: Settings) -> str:
-    """The secret Bolt verifies requests with; `ConfigError` when HTTP mode has none."""
-    if settings.slack_signing_secret is not None:
-        return settings.slack_signing_secret.get_secret_value()
-    if settings.slack_app_token is not None:
-        # Socket Mode needs no signing secret, but /slack/events may still be routed: a random
-        # secret nobody knows makes every HTTP request fail verification instead of passing.
-        return secrets.token_hex(32)
-    msg = (
-        "SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify Slack's requests "
-        "(or set SLACK_APP_TOKEN to use Socket Mode)"
-    )
-    raise ConfigError(msg)
 
 
 def delivery_keys(environ: WSGIEnvironment, body: bytes) -> list[str]:
