@@ -98,8 +98,8 @@ def test_argocd_down_the_digest_posts_naming_the_error(
     """The digest goes out with the stuck app and a warning that Argo CD could not be read."""
     code, out = run("digest", "--post")
     assert (code, out) == (0, f"digest posted: posted to {CHANNEL}\n")
-    (post,) = [c for c in fake_slack.calls(POST) if c.accepted]
-    text = post.text_of_blocks
+    summary, *_replies = [c for c in fake_slack.calls(POST) if c.accepted]
+    text = summary.text_of_blocks
     assert "Argo CD could not be read" in text
     assert "ARGOCD_SERVER" in text
     assert "argo-rollouts" in text
@@ -159,9 +159,10 @@ def test_redis_down_two_replicas_post_one_digest_late(
         for (_, job, _), retry in zip(replicas, retries, strict=True):
             job(*retry.args)
         posted = [c for c in fake_slack.calls(POST) if c.accepted]
-        assert len(posted) == 1
-        assert "Posted late: it was due" in posted[0].text_of_blocks
-        assert "Redis was unreachable" in posted[0].text_of_blocks
+        summaries = [p for p in posted if "thread_ts" not in p.body]
+        assert len(summaries) == 1, "one digest (a summary and its thread replies)"
+        assert "Posted late: it was due" in summaries[0].text_of_blocks
+        assert "Redis was unreachable" in summaries[0].text_of_blocks
     finally:
         for store, _, _ in replicas:
             store.close()

@@ -63,15 +63,9 @@ def digest_blocks(d: Digest) -> tuple[list[Block], str]:
 
     The block count is bounded by construction, whatever the input: header 1, stuck 6,
     warning 1, totals 1, changes 2, divider 1, classes 7, acked 1, unexplained 8, expiring 1,
-    errors 1, late 1, upstreams down 2 — at most 33 of Slack's 50.
+    errors 1, late 1, upstreams down 1 — at most 32 of Slack's 50.
     """
-    blocks: list[Block] = [header(f"Drift digest · {when(d.generated_at)}")]
-    if d.late is not None:
-        due, why = d.late
-        blocks.append(
-            context(f":hourglass: Posted late: it was due {when(due)}. {mrkdwn(why, 300)}")
-        )
-    blocks.extend(section(upstream_down_line(e)) for e in _whole(d)[:2])
+    blocks: list[Block] = [header(f"Drift digest · {when(d.generated_at)}"), *notices(d)]
     blocks.extend(section(text) for text in _stuck_sections(d))
     if not d.acks_available:
         blocks.append(
@@ -94,8 +88,17 @@ def digest_blocks(d: Digest) -> tuple[list[Block], str]:
     return blocks, _fallback(d)
 
 
-def _whole(d: Digest) -> list[ScanError]:
-    return [e for e in d.errors if e.app == EVERY_APP]
+def notices(d: Digest) -> list[Block]:
+    """What a reader must know before the numbers: posted late (why), an upstream unreadable."""
+    found: list[Block] = []
+    if d.late is not None:
+        due, why = d.late
+        found.append(
+            context(f":hourglass: Posted late: it was due {when(due)}. {mrkdwn(why, 300)}")
+        )
+    if whole := [upstream_down_line(e) for e in d.errors if e.app == EVERY_APP]:
+        found.append(section("\n".join(whole)))
+    return found
 
 
 def _per_app(d: Digest) -> list[ScanError]:
@@ -355,12 +358,9 @@ UPSTREAM_NAMES: Final = {"argocd": "Argo CD", "kubernetes": "Kubernetes", "redis
 
 def upstream_down_line(e: ScanError) -> str:
     """An error about a whole upstream (`EVERY_APP`): what failed, and what the digest still is."""
-    name = UPSTREAM_NAMES.get(e.source, e.source)
-    return (
-        f":warning: *{mrkdwn(name, 40)} could not be read*: {mrkdwn(e.message, SUMMARY)}\n"
-        "This digest shows what Kubernetes says: app statuses and stuck apps; drift could not "
-        "be classified."
-    )
+    name = mrkdwn(UPSTREAM_NAMES.get(e.source, e.source), 40)
+    also = "This digest shows what Kubernetes says: statuses, stuck apps; drift is unclassified."
+    return f":warning: *{name} could not be read*: {mrkdwn(e.message, SUMMARY)}\n{also}"
 
 
 def _errors_section(d: Digest) -> str:
