@@ -65,6 +65,7 @@ def scan_report_from_json(d: object, path: str = ROOT) -> ScanReport:
         stuck=tuple(_stuck(s) for s in obj["stuck"]),
         errors=tuple(ScanError(**e) for e in obj["errors"]),
         health=dict(obj.get("health", {})),
+        fleet_as_of=_opt_time(obj.get("fleet_as_of")),
     )
 
 
@@ -81,6 +82,7 @@ def app_report_from_json(d: object, path: str = ROOT) -> AppReport:
         findings=tuple(_finding(f) for f in obj["findings"]),
         stuck=None if stuck is None else _stuck(stuck),
         errors=tuple(ScanError(**e) for e in obj["errors"]),
+        fleet_as_of=_opt_time(obj.get("fleet_as_of")),
     )
 
 

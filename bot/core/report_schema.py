@@ -91,8 +91,11 @@ SCHEMAS: Final[dict[str, Any]] = {
             "stuck": _list("StuckApp"),
             "errors": _list("ScanError"),
             "health": {"type": "object", "additionalProperties": STR},
+            "fleet_as_of": _TIME,
         },
-        optional=("health",),  # servers before per-app health did not send it
+        # servers before per-app health did not send it; fleet_as_of only answers from the
+        # watched fleet model of `serve` carry
+        optional=("health", "fleet_as_of"),
     ),
     "AppReport": obj(
         {
@@ -104,7 +107,9 @@ SCHEMAS: Final[dict[str, Any]] = {
             "findings": _list("Finding"),
             "stuck": {"oneOf": [ref("StuckApp"), {"type": "null"}]},
             "errors": _list("ScanError"),
-        }
+            "fleet_as_of": _TIME,
+        },
+        optional=("fleet_as_of",),  # only answers from serve's watched fleet model carry it
     ),
 }
 """Every report object by name; references between them use `ref`."""

@@ -21,7 +21,7 @@ from bot.delivery import scheduler as sched
 from bot.service.digest import Notifier
 from bot.settings import load_settings
 from bot.simulator import Fault, Simulator, scenarios
-from bot.wiring import RENDERERS, main
+from bot.wiring import main, slack_renderers
 from tests.fakes.slack_api import FakeSlackApi
 from tests.reliability.support import NOW, RedisProcess, make_service
 
@@ -137,7 +137,7 @@ def test_redis_down_two_replicas_post_one_digest_late(
             service,
             store,
             SlackPoster(build_web_client(settings)),
-            RENDERERS,
+            slack_renderers(settings),
             channel=CHANNEL,
             oncall_group=ONCALL,
             timezone="UTC",

@@ -208,6 +208,9 @@ class ScanReport:
     errors: tuple[ScanError, ...] = ()
     health: Mapping[AppName, str] = field(default_factory=dict)
     """App name → health status, for renderers that show per-app health."""
+    fleet_as_of: datetime | None = None
+    """When the answer came from ``serve``'s watched model: the last moment every watched
+    namespace was confirmed current (JSON ``fleet_as_of``, sent only then)."""
 
     @property
     def unreachable(self) -> tuple[ScanError, ...]:
@@ -216,7 +219,7 @@ class ScanReport:
         return tuple(e for e in self.errors if e.app == EVERY_APP and e.source in WHOLE_UPSTREAMS)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "generated_at": iso(self.generated_at),
             "apps": self.totals.to_json(),
             "findings": [f.to_json() for f in self.findings],
@@ -224,6 +227,9 @@ class ScanReport:
             "errors": [e.to_json() for e in self.errors],
             "health": dict(self.health),
         }
+        if self.fleet_as_of is not None:
+            out["fleet_as_of"] = iso(self.fleet_as_of)
+        return out
 
 
 def iso(value: datetime | None) -> str | None:
@@ -244,9 +250,11 @@ class AppReport:
     findings: tuple[Finding, ...] = ()
     stuck: StuckApp | None = None
     errors: tuple[ScanError, ...] = ()
+    fleet_as_of: datetime | None = None
+    """As `ScanReport.fleet_as_of`: how fresh the watched model this answer came from was."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "generated_at": iso(self.generated_at),
             "app": self.app,
             "sync": self.sync_status,
@@ -256,3 +264,6 @@ class AppReport:
             "stuck": self.stuck.to_json() if self.stuck else None,
             "errors": [e.to_json() for e in self.errors],
         }
+        if self.fleet_as_of is not None:
+            out["fleet_as_of"] = iso(self.fleet_as_of)
+        return out
