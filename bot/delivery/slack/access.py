@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.delivery.render.blocks import Message, fit, section
+from bot.delivery.slack.outcomes import Refusal
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,8 @@ GUARDED_VERBS = frozenset({"app", "logs"})
 """The commands that show diffs or log lines; the others answer anywhere."""
 
 
-class ReadRefused(Exception):
+class ReadRefused(Refusal):
     """This caller may not read diffs and logs here; ``message`` says where and who may."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.text)
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
