@@ -16,6 +16,7 @@ import yaml
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from bot.adapters.kube import decoding
 from bot.adapters.kube.answers import (
     CONNECTION_ERRORS,
     CREDENTIALS_HINT,
@@ -142,7 +143,8 @@ class KubeReader:
         return raw.as_crd(json_object(body, f"customresourcedefinition {name}"))
 
     def list_objects(self, ref: KindRef) -> list[RawObject]:
-        """Every object of one type, cluster-wide (paged).
+        """Every object of one type, cluster-wide (paged); pods without ``status`` and
+        ``metadata.managedFields`` (see `iter_objects`).
 
         Raises:
             ValueError: ``ref`` names Secrets, which the bot never reads (its role cannot).
@@ -161,7 +163,10 @@ class KubeReader:
             raise ValueError(msg)
         path = collection_path(ref.group, ref.version, ref.plural, namespace)
         where = f" in namespace {namespace}" if namespace else ""
-        return self._list(path, f"list {ref.plural}{group_suffix(ref.group)}{where}")
+        # Pods without their status and managed fields (`decoding.POD_LIST`): every user of
+        # these lists reads whom a pod names, not how it runs.
+        view = decoding.POD_LIST if (ref.group, ref.plural) == ("", "pods") else None
+        return self._list(path, f"list {ref.plural}{group_suffix(ref.group)}{where}", view=view)
 
     def pods_of(self, workload: ResourceKey) -> list[raw.RawPod]:
         """Pods owned by a workload, verified through ``ownerReferences``.
@@ -236,16 +241,19 @@ class KubeReader:
             _request_timeout=self._timeout,
             _preload_content=False,
         )
-        return json_value(response.data, f"list {APP_PLURAL}.{APP_GROUP} in {namespace}")
+        what = f"list {APP_PLURAL}.{APP_GROUP} in {namespace}"
+        return json_value(response.data, what, decoding.APPLICATION_LIST)
 
-    def _list(self, path: str, action: str, *, selector: str = "") -> Iterator[RawObject]:
+    def _list(
+        self, path: str, action: str, *, selector: str = "", view: decoding.View | None = None
+    ) -> Iterator[RawObject]:
         def fetch(token: str | None) -> Any:
             query: list[tuple[str, str | int]] = [("limit", self._page_size)]
             if selector:
                 query.append(("labelSelector", selector))
             if token:
                 query.append(("continue", token))
-            return self._get(path, query)
+            return self._get(path, query, view)
 
         return self._paged(fetch, action)
 
@@ -319,7 +327,12 @@ class KubeReader:
             return {}
         return doc if isinstance(doc, dict) else {}
 
-    def _get(self, path: str, query: Iterable[tuple[str, str | int]]) -> Any:
+    def _get(
+        self,
+        path: str,
+        query: Iterable[tuple[str, str | int]],
+        view: decoding.View | None = None,
+    ) -> Any:
         """GET ``path`` through the client's auth and pool; parsed JSON, ApiException if not 2xx."""
         request = self._api.param_serialize(
             method="GET",
@@ -332,7 +345,7 @@ class KubeReader:
         body = response.read()
         if not 200 <= response.status <= 299:
             raise ApiException(http_resp=response)
-        return json_value(body, path)
+        return json_value(body, path, view)
 
     @contextmanager
     def _translate(self, action: str) -> Iterator[None]:
