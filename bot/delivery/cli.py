@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from bot import __version__, logs
 from bot.core.digest import build_digest
+from bot.core.model import EVERY_APP, ScanError, ScanReport, Totals
 from bot.delivery.render.digest_text import digest_text
 from bot.delivery.render.text import Style, render_app, render_logs, render_scan, to_json
 from bot.errors import ConfigError, DeliveryError, InputError, StoreError, UpstreamError
@@ -133,6 +134,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     digest.set_defaults(run=_digest)
 
+    escalate = sub.add_parser(
+        "escalate",
+        help="one escalation check, as the scheduler runs it (pings on-call once per incident)",
+    )
+    escalate.set_defaults(run=_escalate)
+
     serve = sub.add_parser("serve", help="Slack app, scheduler and classification API")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default DRIFT_PORT)")
     serve.add_argument("--role", choices=("all", "classifier", "slack"), default="all")
@@ -157,14 +164,41 @@ def _output_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _scan(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """Print the scan; when an upstream could not be read at all, print what is known and exit 3.
+
+    Argo CD down still leaves apps, statuses and stuck apps (all from Kubernetes) with one
+    ``errors`` entry naming it; Kubernetes down leaves nothing but that entry.
+    """
     with args.builders.session(settings) as (classifier, _):
-        report = classifier.scan(args.app)
+        try:
+            report = classifier.scan(args.app)
+        except UpstreamError as exc:
+            report = _nothing_read(exc)
     if args.format == "json":
         out.write(to_json(report.to_json()))
     else:
         out.write(render_scan(report, _style(args, out)))
+    for error in report.unreachable:
+        _fail(f"{error.source} unreachable or refusing, the scan is partial: {error.message}", 0)
+    if report.unreachable:
+        return EXIT_UPSTREAM
     drifting = any(not f.acked for f in report.findings) or bool(report.stuck)
     return EXIT_DRIFT if args.fail_on_drift and drifting else EXIT_OK
+
+
+def _nothing_read(exc: UpstreamError) -> ScanReport:
+    hint = f" (check {exc.setting})" if exc.setting and exc.setting not in str(exc) else ""
+    error = ScanError(app=EVERY_APP, source=exc.source or "kubernetes", message=f"{exc}{hint}")
+    return ScanReport(generated_at=datetime.now(UTC), totals=Totals(0, 0, 0, 0), errors=(error,))
+
+
+def _escalate(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """One escalation check, the scheduler's own (`Notifier.escalate`: same lock, same keys)."""
+    builders: Builders = args.builders
+    with builders.session(settings) as (classifier, store):
+        actions = builders.notifier(settings, classifier, store, post=True).escalate()
+    out.writelines(f"{action}\n" for action in actions or ["nothing to do"])
+    return EXIT_OK
 
 
 def _app(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
