@@ -375,11 +375,8 @@ def _scopes(app: Application) -> dict[KindRef, tuple[str, ...]]:
     """Where to read each usage list: only the namespaces the app's leftovers can be used from
     (a leftover ConfigMap's users are pods of its own namespace), cluster-wide otherwise.
 
-    Scans too: a cluster-wide pod list is one page after another (each must arrive before the
-    next is asked for) and decodes every pod of the cluster, while a few hundred namespaces'
-    lists travel side by side on the pool and decode only their pods. Measured on the
-    realistic fleet of 2,000 apps (`bench/scan.py`): the 16 sequential pages of its 8,000 pods
-    were two thirds of the scan's CPU. Apps of one namespace share its list (`Once`).
+    Scans too: a cluster-wide pod list is a chain of pages (each asked for once the previous
+    arrived), while namespaces' lists travel side by side; apps of a namespace share its list.
     """
     return usage.lookup_namespaces(r.key for r in app.drifting_resources if r.requires_pruning)
 
