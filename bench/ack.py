@@ -62,8 +62,9 @@ from slack_sdk import WebClient
 
 from bot import logs
 from bot.delivery.http import HttpServer, build_wsgi_app
+from bot.delivery.render import answers as render
 from bot.delivery.serve import SLACK_HTTP_THREADS, Role
-from bot.delivery.slack import commands, render
+from bot.delivery.slack import commands
 from bot.errors import DriftBotError
 from bot.service.scan import DriftService
 from bot.settings import Settings, load_settings

@@ -30,12 +30,13 @@ import _support
 from bot.core import acks as acks_core
 from bot.core import digest as digest_core
 from bot.core.model import Ack, AckScope, Finding, ScanReport, Totals
-from bot.delivery import digest_render
+from bot.delivery.render import digest as digest_render
+from bot.delivery.render import digest_text, escape, limits
 from bot.simulator import scenarios
 from bot.wiring import build_service
 
-SECTION_LIMIT = digest_render.MAX_SECTION_CHARS
-BLOCK_LIMIT = digest_render.MAX_BLOCKS
+SECTION_LIMIT = limits.MAX_SECTION_CHARS
+BLOCK_LIMIT = limits.MAX_BLOCKS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     built, build_s = _median(args.repeat, partial(_build, today, previous, acks))
     (blocks, fallback), blocks_s = _median(args.repeat, partial(digest_render.digest_blocks, built))
-    text, text_s = _median(args.repeat, partial(digest_render.digest_text, built))
+    text, text_s = _median(args.repeat, partial(digest_text.digest_text, built))
     naive, naive_s = _median(args.repeat, partial(_naive_blocks, findings))
     messages = -(-len(naive) // BLOCK_LIMIT)
     longest = max((len(t) for t in _section_texts(blocks)), default=0)
@@ -151,7 +152,7 @@ def _naive_blocks(findings: Sequence[Finding]) -> list[dict[str, Any]]:
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": digest_render.escape(
+                "text": escape.escape(
                     f"[{f.drift_class.value}] {f.app}: {f.key.kind}/{f.key.name} — {f.summary}"
                 ),
             },

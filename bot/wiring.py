@@ -21,13 +21,13 @@ from bot.adapters.remote_classifier import ClassifierProbe, RemoteClassifier
 from bot.adapters.slack_poster import SlackPoster, SlackWebClient, build_web_client
 from bot.delivery import cli, serve
 from bot.delivery.api import build_api_app
-from bot.delivery.digest_render import digest_blocks
 from bot.delivery.http import ALL_INTERFACES, THREADS, HttpServer, build_wsgi_app
 from bot.delivery.metrics import Metrics
+from bot.delivery.render.digest import digest_blocks
+from bot.delivery.render.escalation import escalation_message, recovered_message
 from bot.delivery.scheduler import build_scheduler
 from bot.delivery.slack import app as slack_app
 from bot.delivery.slack.backend import Backend
-from bot.delivery.slack.escalation import escalation_message, recovered_message
 from bot.ports import Classifier, StateStore
 from bot.service.acks import AckedClassifier, Acknowledger
 from bot.service.caching import CachedClassifier

@@ -8,7 +8,7 @@ shouting), which acks run out soon, and what nobody can explain (named, never fo
 "Yesterday" is a `Snapshot` of the previous digest's scan, small enough to keep in Redis as
 JSON: totals plus one `FindingRef` per fingerprint. Comparing fingerprints (not resources)
 means a drift that changed counts as new and its old form as resolved, the same identity acks
-use. Pure: no I/O, no clock; renderers live in `bot.delivery.digest_render`.
+use. Pure: no I/O, no clock; renderers live in `bot.delivery.render.digest`.
 """
 
 from __future__ import annotations

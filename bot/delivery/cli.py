@@ -21,8 +21,8 @@ from pydantic import SecretStr
 
 from bot import __version__, logs
 from bot.core.digest import build_digest
-from bot.delivery.digest_render import digest_text
-from bot.delivery.text import Style, render_app, render_logs, render_scan, to_json
+from bot.delivery.render.digest_text import digest_text
+from bot.delivery.render.text import Style, render_app, render_logs, render_scan, to_json
 from bot.errors import ConfigError, DeliveryError, InputError, StoreError, UpstreamError
 from bot.ports import Classifier, StateStore
 from bot.service.digest import Notifier

@@ -20,9 +20,9 @@ import pytest
 from bot.adapters.slack_poster import SlackPoster, build_web_client
 from bot.core.digest import build_digest
 from bot.core.model import ScanError, ScanReport, Totals
-from bot.delivery import digest_render
-from bot.delivery import text as cli_text
-from bot.delivery.slack import render
+from bot.delivery.render import answers as render
+from bot.delivery.render import digest as digest_render
+from bot.delivery.render import text as cli_text
 from bot.errors import DeliveryError
 from bot.settings import load_settings
 from bot.simulator import Fault, Simulator

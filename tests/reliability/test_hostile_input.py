@@ -24,8 +24,9 @@ from bot.core import classify
 from bot.core.digest import build_digest
 from bot.core.durations import parse_duration
 from bot.core.model import Application, ManagedResource, ResourceKey, ResourceStatus, ScanReport
-from bot.delivery import digest_render
-from bot.delivery.slack import commands, render
+from bot.delivery.render import answers as render
+from bot.delivery.render import digest as digest_render
+from bot.delivery.slack import commands
 from bot.errors import InputError
 from bot.simulator import Fault, Simulator
 from tests.fakes.slack_api import limit_problem

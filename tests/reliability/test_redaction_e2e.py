@@ -20,9 +20,10 @@ import pytest
 from bot.core.digest import build_digest
 from bot.core.model import AppReport, Finding, ScanReport, StuckApp
 from bot.core.redact import REDACTED
-from bot.delivery import digest_render
-from bot.delivery import text as cli_text
-from bot.delivery.slack import render
+from bot.delivery.render import answers as render
+from bot.delivery.render import digest as digest_render
+from bot.delivery.render import digest_text
+from bot.delivery.render import text as cli_text
 from bot.simulator import Simulator
 from tests.reliability import scenes
 from tests.reliability.support import NOW, make_service
@@ -95,7 +96,7 @@ def _outputs(run: Run) -> dict[str, str]:
         "slack-app": _slack(render.app_report(run.app)),
         "slack-logs": _slack(render.stuck_app(run.logs, NOW)),
         "slack-digest": json.dumps(blocks, ensure_ascii=False) + "\n" + fallback,
-        "digest-text": digest_render.digest_text(digest),
+        "digest-text": digest_text.digest_text(digest),
         "bot-log": run.bot_log,
     }
 

@@ -20,7 +20,8 @@ import pytest
 from bot.adapters.kube import KubeReader
 from bot.core.digest import build_digest
 from bot.core.model import DriftClass, RawObject, ResourceKey, ScanReport
-from bot.delivery import digest_render
+from bot.delivery.render import digest as digest_render
+from bot.delivery.render import digest_text
 from bot.errors import UpstreamError, UpstreamUnavailableError
 from bot.simulator import Fault, Scenario, Simulator, scenarios
 from tests.reliability.support import NOW, make_service
@@ -101,7 +102,7 @@ class TestArgoCdFaults:
         blocks, _ = digest_render.digest_blocks(digest)
         texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
         assert any("Could not read 1 app(s)" in t and "*gitea* (argocd)" in t for t in texts)
-        assert "gitea [argocd]" in digest_render.digest_text(digest)
+        assert "gitea [argocd]" in digest_text.digest_text(digest)
 
     @pytest.mark.parametrize(
         "fault",

@@ -34,8 +34,8 @@ from bot.core.model import (
     StuckApp,
     Totals,
 )
-from bot.delivery.digest_render import digest_blocks
-from bot.delivery.slack.escalation import escalation_message, recovered_message
+from bot.delivery.render.digest import digest_blocks
+from bot.delivery.render.escalation import escalation_message, recovered_message
 from bot.errors import UnknownAppError
 from bot.ports import Classifier, StateStore
 from bot.service.digest import Notifier, Renderers

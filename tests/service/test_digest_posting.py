@@ -9,8 +9,8 @@ import pytest
 import redis
 
 from bot.core.digest import Digest
-from bot.delivery.digest_render import digest_blocks
-from bot.delivery.slack.escalation import escalation_message, recovered_message
+from bot.delivery.render.digest import digest_blocks
+from bot.delivery.render.escalation import escalation_message, recovered_message
 from bot.errors import ConfigError, DeliveryError
 from bot.service.acks import AckedClassifier
 from bot.service.digest import DIGEST_KEY_TTL, Renderers

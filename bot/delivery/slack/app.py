@@ -41,7 +41,8 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.core.model import Ack, AppReport, StuckApp
 from bot.delivery.metrics import Metrics
-from bot.delivery.slack import commands, render
+from bot.delivery.render import answers as render
+from bot.delivery.slack import commands
 from bot.errors import (
     ConfigError,
     InputError,

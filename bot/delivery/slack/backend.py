@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.model import Ack, AppReport, StuckApp
-from bot.delivery.digest_render import digest_blocks
+from bot.delivery.render.digest import digest_blocks
 from bot.delivery.slack.commands import AckCmd
 from bot.errors import StoreError
 from bot.ports import Classifier

@@ -20,7 +20,7 @@ from bot.core.model import (
     StuckApp,
     Totals,
 )
-from bot.delivery.text import Style, render_app, render_logs, render_scan
+from bot.delivery.render.text import Style, render_app, render_logs, render_scan
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

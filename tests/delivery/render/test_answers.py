@@ -24,7 +24,9 @@ from bot.core.model import (
     ResourceKey,
     ScanError,
 )
-from bot.delivery.slack import render
+from bot.delivery.render import answers as render
+from bot.delivery.render import limits
+from bot.delivery.render.escape import clip, escape
 from bot.errors import InputError, StoreError, UnknownAppError, UpstreamError
 from tests.fakes.slack_api import limit_problem
 from tests.slack import seed
@@ -88,8 +90,8 @@ class TestLimits:
         """10,000 hostile findings render within Slack's limits and fold into a count."""
         message = render.app_report(huge_report(10_000))
         assert_within_limits(message)
-        assert len(message.blocks) <= render.MAX_BLOCKS
-        assert len(message.text) <= render.MAX_FALLBACK_CHARS
+        assert len(message.blocks) <= limits.MAX_BLOCKS
+        assert len(message.text) <= limits.MAX_FALLBACK_CHARS
         fold = [t for t in texts(message) if t.startswith("…and ")]
         assert fold, "the remaining findings are summarised"
         shown = sum(1 for t in texts(message) if t.startswith("*[") and "·" in t)
@@ -101,7 +103,7 @@ class TestLimits:
         message = render.app_report(huge_report(10_000))
         fold = next(t for t in texts(message) if t.startswith("…and "))
         for cls in DriftClass:
-            assert f"[{cls.letter}] {render._esc(cls.title)}" in fold
+            assert f"[{cls.letter}] {escape(cls.title)}" in fold
 
     def test_long_fix_is_shortened_with_closed_fence(self) -> None:
         """A fix longer than its budget is cut at a line, says so, and closes its code block."""
@@ -113,7 +115,7 @@ class TestLimits:
             "- /spec/x122\n```\n_Fix shortened_ — run `drift-bot app gitea` for all of it."
         )
         assert text.count("```") == 2
-        assert len(text) <= render.MAX_SECTION_CHARS
+        assert len(text) <= limits.MAX_SECTION_CHARS
 
     def test_many_pods_and_log_lines_fold(self) -> None:
         """Past 5 pods and 20 log lines the rest are counted, and the last (fatal) line stays."""
@@ -147,7 +149,7 @@ class TestLimits:
         header = {"type": "header", "text": {"type": "plain_text", "text": "h" * 400}}
         message = render.fit([header] + [section] * 80, "t" * 50_000, more="run `drift-bot digest`")
         assert_within_limits(message)
-        assert len(message.blocks) == render.MAX_BLOCKS
+        assert len(message.blocks) == limits.MAX_BLOCKS
         assert message.blocks[-1]["text"]["text"] == "…and 32 more — run `drift-bot digest`"
 
     @pytest.mark.parametrize(
@@ -161,7 +163,7 @@ class TestLimits:
     )
     def test_clip_never_breaks_markup(self, text: str, limit: int, expected: str) -> None:
         """Cutting text never leaves half an entity or half a mention behind."""
-        assert render._clip(text, limit) == expected
+        assert clip(text, limit) == expected
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(
