@@ -91,8 +91,9 @@ SCHEMAS: Final[dict[str, Any]] = {
             "stuck": _list("StuckApp"),
             "errors": _list("ScanError"),
             "health": {"type": "object", "additionalProperties": STR},
+            "sync": {"type": "object", "additionalProperties": STR},
         },
-        optional=("health",),  # servers before per-app health did not send it
+        optional=("health", "sync"),  # servers before per-app status did not send them
     ),
     "AppReport": obj(
         {

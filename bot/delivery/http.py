@@ -17,6 +17,7 @@ Everything else is a JSON 404.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import threading
@@ -29,6 +30,7 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.delivery.slack.app import BoltApp, wsgi_handler
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +103,17 @@ class HttpServer:
     ) -> None:
         # One host and port always yields a single-socket server; the stubs only know the
         # union, and close() needs its asyncore map, so it is held untyped.
-        self._server: Any = create_server(
-            wsgi_app, host=host, port=port, threads=threads, ident="drift-bot"
-        )
+        try:
+            self._server: Any = create_server(
+                wsgi_app, host=host, port=port, threads=threads, ident="drift-bot"
+            )
+        except OSError as exc:
+            why = {
+                errno.EADDRINUSE: "is already in use (another drift-bot serve?)",
+                errno.EACCES: "needs privileges (ports below 1024 do)",
+            }.get(exc.errno or 0, f"cannot be opened ({exc.strerror or exc})")
+            msg = f"port {port} {why}: choose a free one with --port or DRIFT_PORT"
+            raise ConfigError(msg) from exc
         self._serving = threading.Event()
 
     @property

@@ -126,6 +126,7 @@ class DriftService:
             stuck=tuple(stuck.values()),
             errors=tuple(run.errors),
             health={a.name: a.health_status for a in selected},
+            sync={a.name: a.sync_status for a in selected},
         )
         log.info(
             "scan done apps=%d findings=%d stuck=%d errors=%d seconds=%.2f",

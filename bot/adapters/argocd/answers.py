@@ -77,7 +77,10 @@ def classify_error(
         )
         return UpstreamNotFoundError(msg, source=SOURCE, setting=TOKEN_SETTING)
     if status == 404 or code == _GRPC_NOT_FOUND:
-        msg = f"Argo CD has no {what} ({detail})"
+        # An empty 404 is a web server or ingress that is not Argo CD's API; Argo CD's own
+        # "not found" has a gRPC body saying what is missing.
+        said = f": {detail}" if detail else f"; is ARGOCD_SERVER the Argo CD API? (GET {url})"
+        msg = f"Argo CD answered 404 Not Found for {what}{said}"
         return UpstreamNotFoundError(msg, source=SOURCE, setting=SERVER_SETTING)
     if status in RETRY_STATUSES or status >= 500:
         tries = f" after {attempts} attempts" if attempts > 1 else ""

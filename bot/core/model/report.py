@@ -202,6 +202,8 @@ class ScanReport:
     errors: tuple[ScanError, ...] = ()
     health: Mapping[str, str] = field(default_factory=dict)
     """App name → health status, for renderers that show per-app health."""
+    sync: Mapping[str, str] = field(default_factory=dict)
+    """App name → sync status: a Synced app can still hold leftovers (hooks kept by prune off)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -211,6 +213,7 @@ class ScanReport:
             "stuck": [s.to_json() for s in self.stuck],
             "errors": [e.to_json() for e in self.errors],
             "health": dict(self.health),
+            "sync": dict(self.sync),
         }
 
 

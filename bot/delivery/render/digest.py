@@ -24,6 +24,7 @@ from bot.delivery.render.findings import finding_line
 from bot.delivery.render.limits import MAX_FALLBACK_CHARS, MAX_SECTION_CHARS
 from bot.delivery.render.markup import SlackMarkup, who
 from bot.delivery.render.time import when
+from bot.delivery.render.words import plural
 
 T = TypeVar("T")
 
@@ -67,11 +68,12 @@ def digest_blocks(d: Digest) -> tuple[list[Block], str]:
         )
     blocks.append(section(totals_line(d)))
     blocks.extend(section(text) for text in _change_sections(d))
+    # Possibly real changes before the benign classes (the same order as `drift-bot scan`).
+    blocks.extend(section(text) for text in _unexplained_sections(d))
     blocks.append({"type": "divider"})
     blocks.extend(section(text) for text in _class_sections(d))
     if d.acked_counts:
         blocks.append(context(_acked_line(d)))
-    blocks.extend(section(text) for text in _unexplained_sections(d))
     if d.expiring_acks:
         blocks.append(section(_expiring_section(d)))
     if d.errors:
@@ -117,7 +119,7 @@ def _stuck_sections(d: Digest) -> list[str]:
     sections = [_stuck_app(s, d, first=i == 0) for i, s in enumerate(shown)]
     rest = d.stuck[TOP_STUCK_SECTIONS:]
     if rest:
-        head = f"*…and {len(rest)} more stuck apps:*"
+        head = f"*…and {plural(len(rest), 'more stuck app')}:*"
         text, _ = _packed(
             head,
             rest,
@@ -142,7 +144,7 @@ def _stuck_app(stuck: StuckApp, d: Digest, *, first: bool) -> str:
         stuck.pods[:PODS_PER_STUCK_APP],
         lambda p: _pod_lines(p, d),
         total=len(stuck.pods),
-        more=lambda n: f"…and {n} more pods: `/drift logs {mrkdwn(stuck.app, VALUE)}`",
+        more=lambda n: f"…and {plural(n, 'more pod')}: `/drift logs {mrkdwn(stuck.app, VALUE)}`",
     )
     return text
 
@@ -152,7 +154,7 @@ def _pod_lines(pod: PodDiagnosis, d: Digest) -> str:
     line = (
         f"• {code_span(f'{pod.namespace}/{pod.name}', VALUE)} "
         f"container {code_span(pod.container, VALUE)}: "
-        f"*{mrkdwn(pod.reason, VALUE)}*, {pod.restarts} restarts{age}"
+        f"*{mrkdwn(pod.reason, VALUE)}*, {plural(pod.restarts, 'restart')}{age}"
     )
     if pod.log:
         line += "\n" + code_block(pod.log[:LOG_LINES_PER_POD], LOG_LINE)
@@ -171,13 +173,18 @@ def totals_line(d: Digest) -> str:
     before: Sequence[int | None] = (
         _counts(d.previous_totals) if d.previous_totals else (None,) * len(labels)
     )
-    parts = [
-        f"*{n}* {label}{_trend(n, b)}" for label, n, b in zip(labels, today, before, strict=True)
-    ]
-    counts = f"{d.open_count} open findings, {d.acked_count} acked"
+    trends = [_trend(n, b) for n, b in zip(today, before, strict=True)]
+    line = " · ".join(
+        f"*{n}* {label}{t}" for label, n, t in zip(labels, today, trends, strict=True)
+    )
+    # Yesterday's comparison is said once at the end: an "=" after every count read as a
+    # sentence cut off ("52 apps = · 20 OutOfSync =").
+    if d.previous_totals:
+        line += " (arrows: since yesterday)" if any(trends) else " (same as yesterday)"
+    counts = f"{plural(d.open_count, 'open finding')}, {d.acked_count} acked"
     if not d.open_count and not d.acked_count:
         counts = "no drift: every resource is Synced"
-    return " · ".join(parts) + f"\n{counts}"
+    return f"{line}\n{counts}"
 
 
 def _counts(t: Totals) -> tuple[int, int, int, int]:
@@ -185,7 +192,7 @@ def _counts(t: Totals) -> tuple[int, int, int, int]:
 
 
 def _trend(now: int, before: int | None) -> str:
-    """`` ↑3``/`` ↓2``/`` =`` against yesterday; nothing without a snapshot."""
+    """`` ↑3``/`` ↓2`` against yesterday; nothing when unchanged or without a snapshot."""
     if before is None:
         return ""
     delta = now - before
@@ -193,7 +200,7 @@ def _trend(now: int, before: int | None) -> str:
         return f" {_TREND_UP}{delta}"
     if delta < 0:
         return f" {_TREND_DOWN}{-delta}"
-    return " ="
+    return ""
 
 
 def _change_sections(d: Digest) -> list[str]:
@@ -329,7 +336,7 @@ def _expiring_line(a: Ack, d: Digest) -> str:
 
 def _errors_section(d: Digest) -> str:
     text, _ = _packed(
-        f":warning: *Could not read {len(d.errors)} app(s)*; the digest covers the rest",
+        f":warning: *Could not read {plural(len(d.errors), 'app')}*; the digest covers the rest",
         d.errors[:TOP_LISTED],
         lambda e: (
             f"• *{mrkdwn(e.app, VALUE)}* ({mrkdwn(e.source, 40)}): {mrkdwn(e.message, SUMMARY)}"
