@@ -19,10 +19,13 @@ from bot.adapters.kube import KubeReader
 from bot.adapters.redis_store import RedisStore
 from bot.adapters.remote_classifier import ClassifierProbe, RemoteClassifier
 from bot.adapters.slack_poster import SlackPoster, SlackWebClient, build_web_client
+from bot.core.digest import Digest
+from bot.core.model import AppReport, StuckApp
 from bot.delivery import cli, serve
 from bot.delivery.api import build_api_app
 from bot.delivery.http import ALL_INTERFACES, THREADS, HttpServer, build_wsgi_app
 from bot.delivery.metrics import Metrics
+from bot.delivery.render import answers
 from bot.delivery.render.digest import digest_blocks
 from bot.delivery.render.escalation import escalation_message, recovered_message
 from bot.delivery.scheduler import build_scheduler
@@ -147,6 +150,21 @@ def build_slack_app(
     )
 
 
+class SlackPreview:
+    """``--format blocks``: the very renderings the Slack app and the digest post."""
+
+    def app(self, report: AppReport) -> cli.Preview:
+        message = answers.app_report(report)
+        return message.blocks, message.text
+
+    def logs(self, stuck: StuckApp, now: datetime) -> cli.Preview:
+        message = answers.stuck_app(stuck, now)
+        return message.blocks, message.text
+
+    def digest(self, digest: Digest) -> cli.Preview:
+        return RENDERERS.digest(digest)
+
+
 class Builders:
     """What the CLI builds per command (`bot.delivery.cli.Builders`), over the real adapters."""
 
@@ -172,6 +190,10 @@ class Builders:
 
     def service(self, settings: Settings) -> Classifier:
         return build_service(settings)
+
+    @property
+    def slack_preview(self) -> cli.SlackPreview:
+        return SlackPreview()
 
     def serve(self, settings: Settings, *, role: serve.Role, port: int | None) -> int:
         server = build_server(
