@@ -15,7 +15,8 @@ import shlex
 import signal
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -83,10 +84,8 @@ def simulate(
     env_file: Path | None,
     out: TextIO,
     err: TextIO,
-    *,
-    wait: Callable[[], None] | None = None,
 ) -> int:
-    """Serve the simulated APIs until SIGINT/SIGTERM (or ``wait`` returns); returns 0.
+    """Serve the simulated APIs until SIGINT or SIGTERM; returns 0 (a clean stop).
 
     The ``export`` lines go to ``out`` (and ``env_file``, mode 0600: it holds the token); what
     to do next goes to ``err``, so ``out`` stays valid shell.
@@ -96,7 +95,10 @@ def simulate(
     check_simulate_args(scenario, apps)
     built = _scenario(scenario, apps)
     token = secrets.token_urlsafe(18)
+    # The handlers are in place before the export lines go out: whoever reads them may stop
+    # us at once, and that must still be a clean stop.
     with (
+        _stop_signals() as stopped,
         tempfile.TemporaryDirectory(prefix="drift-bot-simulate-") as tmp,
         Simulator(built, token=token) as sim,
     ):
@@ -115,7 +117,8 @@ def simulate(
         out.flush()
         err.write(_explain(scenario, len(built.applications), env_file))
         err.flush()
-        (wait or _until_signalled)()
+        while not stopped.wait(0.5):
+            pass
     err.write("drift-bot simulate: stopped\n")
     return 0
 
@@ -155,8 +158,9 @@ def _explain(scenario: str, apps: int, env_file: Path | None) -> str:
     )
 
 
-def _until_signalled() -> None:
-    """Block until SIGINT or SIGTERM; both end the simulator cleanly (exit 0)."""
+@contextmanager
+def _stop_signals() -> Iterator[threading.Event]:
+    """An event SIGINT and SIGTERM set (instead of raising), the old handlers restored after."""
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -164,8 +168,7 @@ def _until_signalled() -> None:
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stop.wait(0.5):
-            pass
+        yield stop
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
