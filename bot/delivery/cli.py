@@ -144,7 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"drift-bot {__version__}")
     _global_flags(parser, defaults=True)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="what to do (each has --help)"
+    )
 
     def command(name: str, summary: str, run: Callable[..., int]) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=summary, description=summary)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeAlias
@@ -103,17 +104,13 @@ class HttpServer:
     ) -> None:
         # One host and port always yields a single-socket server; the stubs only know the
         # union, and close() needs its asyncore map, so it is held untyped.
+        _check_port(host, port)
         try:
             self._server: Any = create_server(
                 wsgi_app, host=host, port=port, threads=threads, ident="drift-bot"
             )
-        except OSError as exc:
-            why = {
-                errno.EADDRINUSE: "is already in use (another drift-bot serve?)",
-                errno.EACCES: "needs privileges (ports below 1024 do)",
-            }.get(exc.errno or 0, f"cannot be opened ({exc.strerror or exc})")
-            msg = f"port {port} {why}: choose a free one with --port or DRIFT_PORT"
-            raise ConfigError(msg) from exc
+        except OSError as exc:  # taken between the check and now
+            raise _port_error(port, exc) from exc
         self._serving = threading.Event()
 
     @property
@@ -138,6 +135,31 @@ class HttpServer:
             self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
         else:
             wasyncore.close_all(self._server._map)
+
+
+def _check_port(host: str, port: int) -> None:
+    """`ConfigError` naming --port and DRIFT_PORT when ``port`` cannot be bound.
+
+    Tried with a socket of our own first: waitress leaks its half-built server (a socket and
+    a trigger pipe) when its bind fails, and the message should not depend on its internals.
+    """
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise _port_error(port, exc) from exc
+
+
+def _port_error(port: int, exc: OSError) -> ConfigError:
+    why = {
+        errno.EADDRINUSE: "is already in use (another drift-bot serve?)",
+        errno.EACCES: "needs privileges (ports below 1024 do)",
+    }.get(exc.errno or 0, f"cannot be opened ({exc.strerror or exc})")
+    return ConfigError(f"port {port} {why}: choose a free one with --port or DRIFT_PORT")
 
 
 def _readiness(start_response: StartResponse, ready: ReadyCheck) -> Iterable[bytes]:

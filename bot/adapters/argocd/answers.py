@@ -76,11 +76,16 @@ def classify_error(
             f"check the app name and the token's project role ({detail})"
         )
         return UpstreamNotFoundError(msg, source=SOURCE, setting=TOKEN_SETTING)
-    if status == 404 or code == _GRPC_NOT_FOUND:
-        # An empty 404 is a web server or ingress that is not Argo CD's API; Argo CD's own
-        # "not found" has a gRPC body saying what is missing.
-        said = f": {detail}" if detail else f"; is ARGOCD_SERVER the Argo CD API? (GET {url})"
-        msg = f"Argo CD answered 404 Not Found for {what}{said}"
+    if code == _GRPC_NOT_FOUND:  # Argo CD's own "not found" says what is missing
+        msg = f"Argo CD could not find {what}: {detail}"
+        return UpstreamNotFoundError(msg, source=SOURCE, setting=SERVER_SETTING)
+    if status == 404:
+        # No gRPC body: a web server, an ingress or another API answered, not Argo CD's.
+        said = f"; it said: {detail}" if detail else ""
+        msg = (
+            f"Argo CD answered 404 Not Found for {what} (GET {url}{said}); "
+            "is ARGOCD_SERVER the Argo CD API server's URL?"
+        )
         return UpstreamNotFoundError(msg, source=SOURCE, setting=SERVER_SETTING)
     if status in RETRY_STATUSES or status >= 500:
         tries = f" after {attempts} attempts" if attempts > 1 else ""
