@@ -144,6 +144,18 @@ def test_a_busy_port_is_a_message_naming_the_settings(
     )
 
 
+def test_context_after_the_command_picks_the_kubeconfig_context(
+    env: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--context` like kubectl's: the simulator's context works, an unknown one is named."""
+    code, out = run("app", "gitea", "--context", "sim")
+    assert code == 0
+    assert out.startswith("gitea  OutOfSync")
+    code, _ = run("app", "gitea", "--context", "prod")
+    assert code == 2
+    assert "has no context 'prod' (from --context or DRIFT_KUBE_CONTEXT)" in capsys.readouterr().err
+
+
 # --- colour and width -----------------------------------------------------------------------
 
 
