@@ -2,6 +2,10 @@
 
 The adapters in `bot.adapters` implement these over the real clients; unit tests of the
 service may pass in-memory fakes. Every method raises only `bot.errors` types.
+
+Reads return the typed shapes of `bot.core.raw` (`RawApplication`, `RawPod`...): the adapter
+gives decoded JSON its shape once (``raw.as_*``), so the service and the core are checked
+against what they read. Objects of any kind stay `RawObject`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from bot.core.model import (
     ScanReport,
     StuckApp,
 )
+from bot.core.raw import RawApplication, RawCRD, RawManagedResources, RawPod
 
 if TYPE_CHECKING:
     from bot.core.digest import Snapshot
@@ -27,19 +32,19 @@ if TYPE_CHECKING:
 class ClusterReader(Protocol):
     """Read-only access to the Kubernetes API (get/list/watch only, never Secrets)."""
 
-    def list_applications(self) -> Iterator[RawObject]:
+    def list_applications(self) -> Iterator[RawApplication]:
         """Every Application in the configured namespaces, paged with ``limit``/``continue``."""
         ...
 
-    def get_crd(self, group: str, kind: str) -> RawObject | None:
+    def get_crd(self, group: str, kind: str) -> RawCRD | None:
         """The CustomResourceDefinition serving ``kind`` in ``group``; ``None`` if there is none."""
         ...
 
     def list_objects(self, ref: KindRef) -> list[RawObject]:
-        """Every object of one type, cluster-wide (paged)."""
+        """Every object of one type, cluster-wide (paged); any kind, so plain manifests."""
         ...
 
-    def pods_of(self, workload: ResourceKey) -> list[RawObject]:
+    def pods_of(self, workload: ResourceKey) -> list[RawPod]:
         """Pods owned by a workload (Deployment→ReplicaSet→Pod, StatefulSet, DaemonSet, Job,
         Rollout), verified through ``ownerReferences``; a Pod key returns that pod."""
         ...
@@ -58,7 +63,7 @@ class ClusterReader(Protocol):
 class ArgoReader(Protocol):
     """Read-only access to the Argo CD REST API."""
 
-    def managed_resources(self, app: str, app_namespace: str) -> RawObject:
+    def managed_resources(self, app: str, app_namespace: str) -> RawManagedResources:
         """The raw ``GET /api/v1/applications/{app}/managed-resources`` body (``{}`` if empty)."""
         ...
 

@@ -145,6 +145,17 @@ class Settings(BaseSettings):
         description="Parallel upstream requests per scan. 16 keeps Argo CD's API server "
         "comfortable while hiding per-request latency.",
     )
+    argocd_tracking_method: Literal["annotation", "label", "annotation+label"] = Field(
+        "annotation",
+        description="Argo CD's resource tracking method: set it to argocd-cm's "
+        "application.resourceTrackingMethod (annotation, the default since Argo CD 3; label; "
+        "annotation+label). It decides which metadata says who owns an object.",
+    )
+    argocd_instance_label_key: str = Field(
+        "app.kubernetes.io/instance",
+        min_length=1,
+        description="argocd-cm's application.instanceLabelKey: the label label tracking reads.",
+    )
     drift_http_timeout: timedelta = Field(
         timedelta(seconds=10), description="Timeout of one upstream HTTP request."
     )

@@ -21,6 +21,7 @@ from bot.adapters.remote_classifier import ClassifierProbe, RemoteClassifier
 from bot.adapters.slack_poster import SlackPoster, SlackWebClient, build_web_client
 from bot.core.digest import Digest
 from bot.core.model import AppReport, StuckApp
+from bot.core.tracking import TrackingConfig, TrackingMethod
 from bot.delivery import cli, serve
 from bot.delivery.api import build_api_app
 from bot.delivery.http import ALL_INTERFACES, THREADS, HttpServer, build_wsgi_app
@@ -65,7 +66,14 @@ def build_service(
         stuck_after=settings.drift_stuck_after,
         concurrency=settings.drift_concurrency,
         clock=clock or utc_now,
+        tracking=tracking_config(settings),
     )
+
+
+def tracking_config(settings: Settings) -> TrackingConfig:
+    """How Argo CD marks what it owns, from ARGOCD_TRACKING_METHOD/ARGOCD_INSTANCE_LABEL_KEY."""
+    method = TrackingMethod(settings.argocd_tracking_method)
+    return TrackingConfig(method, settings.argocd_instance_label_key)
 
 
 def build_store(settings: Settings) -> RedisStore | None:

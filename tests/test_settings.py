@@ -47,6 +47,7 @@ class TestLoadSettings:
             pytest.param("DRIFT_LOG_FORMAT", "xml", id="unknown_log_format"),
             pytest.param("ARGOCD_SERVER", "argocd.example.com", id="url_without_scheme"),
             pytest.param("ARGOCD_INSECURE", "maybe", id="not_a_boolean"),
+            pytest.param("ARGOCD_TRACKING_METHOD", "uid", id="unknown_tracking_method"),
         ],
     )
     def test_bad_value_names_the_variable(
@@ -79,3 +80,17 @@ class TestLoadSettings:
         }  # fmt: skip
         fields = {name.upper() for name in Settings.model_fields}
         assert contract <= fields
+
+
+def test_tracking_method_becomes_the_classifiers_tracking_config(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ARGOCD_TRACKING_METHOD / ARGOCD_INSTANCE_LABEL_KEY → the config classification uses."""
+    from bot.core.tracking import TrackingConfig, TrackingMethod
+    from bot.wiring import tracking_config
+
+    assert tracking_config(load_settings()) == TrackingConfig()
+    monkeypatch.setenv("ARGOCD_TRACKING_METHOD", "annotation+label")
+    monkeypatch.setenv("ARGOCD_INSTANCE_LABEL_KEY", "team.example/app")
+    expected = TrackingConfig(TrackingMethod.ANNOTATION_AND_LABEL, "team.example/app")
+    assert tracking_config(load_settings()) == expected

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from bot.core import diffs, rules, schema, usage
+from bot.core import argo_diff, diffs, rules, schema, usage
 from bot.core.model import (
     Application,
     DriftClass,
@@ -26,10 +26,11 @@ from bot.core.model import (
     ResourceKey,
     ResourceStatus,
 )
-from bot.core.raw import TrackingName
+from bot.core.raw import RawCRD, TrackingName
 from bot.core.redact import redact_value
 from bot.core.rules.context import Context, zombie_candidate
 from bot.core.schema import SchemaNode
+from bot.core.tracking import TrackingConfig, shared_with
 
 # API groups served by Kubernetes itself: their kinds have no CRD to fetch.
 BUILTIN_GROUPS: Final = frozenset(
@@ -76,13 +77,15 @@ class Needs:
 class Facts:
     """What the service fetched for `Needs`, plus the cross-app ownership index."""
 
-    crds: Mapping[tuple[str, str], RawObject] = field(default_factory=dict)
+    crds: Mapping[tuple[str, str], RawCRD] = field(default_factory=dict)
     """Fetched CRDs; a missing key means not found or not fetched."""
-    owners: Mapping[ResourceKey, tuple[str, ...]] = field(default_factory=dict)
-    """Resource → tracking names of every app listing it (see `index_owners`); plain ``str``
-    because the service builds this index incrementally while the app list streams in."""
+    owners: Mapping[ResourceKey, tuple[TrackingName, ...]] = field(default_factory=dict)
+    """Resource → tracking names of every app listing it (see `index_owners`; the service
+    builds the same index incrementally while the app list streams in)."""
     inventory: Mapping[KindRef, Sequence[RawObject]] = field(default_factory=dict)
     """Results of `Needs.lookups`; a missing key means the list could not be read."""
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    """Argo CD's resource tracking method (``argocd-cm``)."""
 
 
 def index_owners(apps: Iterable[Application]) -> dict[ResourceKey, tuple[TrackingName, ...]]:
@@ -136,8 +139,11 @@ def classify_app(
             "which drift-bot does not read"
         )
         verdicts = {key: usage.Verdict(safe=False, blockers=(blocker,)) for key in zombies}
+    scaled = autoscaled(managed)
     findings = [
-        judge(_context(app, status, by_key.get(status.key), facts, verdicts.get(status.key)))
+        judge(
+            _context(app, status, by_key.get(status.key), facts, verdicts.get(status.key), scaled)
+        )
         for status in app.drifting_resources
     ]
     return tuple(sorted(findings, key=lambda f: (_PRECEDENCE[f.drift_class], f.key)))
@@ -163,16 +169,23 @@ def _context(
     item: ManagedResource | None,
     facts: Facts,
     verdict: usage.Verdict | None,
+    scaled: frozenset[ResourceKey] = frozenset(),
 ) -> Context:
     key = status.key
     target = item.target if item else None
     live = item.live if item else None
     crd_schema = _crd_schema(key, target, live, facts)
-    changes = diffs.diff(target, live, crd_schema=crd_schema) if target and live else ()
+    found = argo_diff.compute(item, facts.tracking, crd_schema) if item else argo_diff.ArgoDiff()
+    changes = found.changes
     target_view = redact_value(target, kind=key.kind) if target else None
     live_view = redact_value(live, kind=key.kind) if live else None
+    predicted = item.predicted if item else None
+    predicted_view = redact_value(predicted, kind=key.kind) if predicted else None
     evidence = tuple(
-        diffs.to_evidence(c, git_view=target_view or {}, live_view=live_view or {}) for c in changes
+        diffs.to_evidence(
+            c, git_view=target_view or {}, live_view=live_view or {}, predicted_view=predicted_view
+        )
+        for c in changes
     )
     return Context(
         app=app,
@@ -187,7 +200,36 @@ def _context(
         crd_schema=crd_schema,
         owners=facts.owners.get(key, ()),
         verdict=verdict,
+        approximate=found.approximate,
+        tracking_changes=found.tracking,
+        tracking=facts.tracking,
+        predicted_view=predicted_view,
+        shared_with=shared_with(app, key),
+        autoscaled=key in scaled,
+        diff_failed=bool(item and item.diff_failed),
     )
+
+
+_SCALABLE: Final = frozenset(
+    {("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "ReplicaSet")}
+)
+
+
+def autoscaled(managed: Sequence[ManagedResource]) -> frozenset[ResourceKey]:
+    """Workloads a HorizontalPodAutoscaler of the same app scales (it writes their replicas)."""
+    out: set[ResourceKey] = set()
+    for item in managed:
+        if (item.key.group, item.key.kind) != ("autoscaling", "HorizontalPodAutoscaler"):
+            continue
+        spec = (item.live or item.target or {}).get("spec")
+        ref = spec.get("scaleTargetRef") if isinstance(spec, dict) else None
+        if not isinstance(ref, dict):
+            continue
+        group = str(ref.get("apiVersion", "")).rpartition("/")[0]
+        kind, name = str(ref.get("kind", "")), str(ref.get("name", ""))
+        if (group, kind) in _SCALABLE:
+            out.add(ResourceKey(group, kind, item.key.namespace, name))
+    return frozenset(out)
 
 
 def _crd_schema(

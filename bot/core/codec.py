@@ -76,7 +76,7 @@ def app_report_from_json(d: object, path: str = ROOT) -> AppReport:
     stuck = obj["stuck"]
     return AppReport(
         generated_at=_time(obj["generated_at"]),
-        app=obj["app"],
+        app=AppName(obj["app"]),
         sync_status=obj["sync"],
         health_status=obj["health"],
         health_since=_opt_time(obj["health_since"]),

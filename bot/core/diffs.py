@@ -73,6 +73,9 @@ class Change:
     """Where the git value sits (differs from ``path`` inside key-matched lists)."""
     git: Any = ABSENT
     live: Any = ABSENT
+    git_from_prediction: bool = False
+    """The git value had to be read from Argo CD's prediction: git itself does not set the
+    field, but applying it does (a default the dry-run filled into a git-added item)."""
 
     @property
     def pointer(self) -> str:
@@ -94,6 +97,40 @@ def diff(
         The changes, dict keys in sorted order, list items in live order then git-only items.
     """
     return tuple(_walk(normalize(target), normalize(live), (), (), crd_schema))
+
+
+def walk(
+    git: RawObject, live: RawObject, *, crd_schema: SchemaNode | None = None
+) -> tuple[Change, ...]:
+    """Like `diff`, but both sides are compared exactly as given (no normalization)."""
+    return tuple(_walk(git, live, (), (), crd_schema))
+
+
+def locate(target: Any, other: Any, path: Path, node: SchemaNode | None = None) -> Path | None:
+    """Where the value at ``path`` in ``other`` sits in ``target``; ``None`` when git lacks it.
+
+    List items are matched the way `diff` matches them (by merge key, else by index), so a
+    container found at index 1 of a prediction is found under its name in git.
+    """
+    out: list[str | int] = []
+    for segment in path:
+        if isinstance(segment, str):
+            if not (isinstance(target, dict) and isinstance(other, dict) and segment in target):
+                return None
+            target, other = target[segment], other.get(segment, ABSENT)
+        else:
+            if not (isinstance(target, list) and isinstance(other, list)):
+                return None
+            field = out[-1] if out and isinstance(out[-1], str) else ""
+            pairs = _match(target, other, _key_candidates(field, node))
+            mine = next((i for i, j in pairs.items() if j == segment), None)
+            if mine is None:
+                return None
+            target, other = target[mine], other[segment]
+            segment = mine
+        node = schema.child(node, segment)
+        out.append(segment)
+    return tuple(out)
 
 
 def normalize(obj: RawObject) -> RawObject:
@@ -193,12 +230,19 @@ def _match_by_key(git: list[Any], live: list[Any], key: tuple[str, ...]) -> dict
     return pairs
 
 
-def to_evidence(change: Change, *, git_view: RawObject, live_view: RawObject) -> Evidence:
+def to_evidence(
+    change: Change,
+    *,
+    git_view: RawObject,
+    live_view: RawObject,
+    predicted_view: RawObject | None = None,
+) -> Evidence:
     """The change as evidence, its values read from redacted copies of both objects.
 
     Reading from whole redacted objects (not redacting each value alone) lets the redactor see
     context: an env ``value`` is masked because its sibling ``name`` is ``DB_PASSWORD``.
     """
-    git = ABSENT if change.git is ABSENT else resolve(git_view, change.git_path)
+    source = predicted_view if change.git_from_prediction and predicted_view else git_view
+    git = ABSENT if change.git is ABSENT else resolve(source, change.git_path)
     live = ABSENT if change.live is ABSENT else resolve(live_view, change.path)
     return Evidence(path=change.pointer, op=change.op, git=git, live=live)

@@ -21,6 +21,7 @@ from typing import Any, Final
 from bot.core import acks as acks_core
 from bot.core.model import (
     Ack,
+    AppName,
     DriftClass,
     Finding,
     ResourceKey,
@@ -28,6 +29,7 @@ from bot.core.model import (
     ScanReport,
     StuckApp,
     Totals,
+    TrackingName,
 )
 from bot.errors import InputError
 
@@ -42,7 +44,7 @@ _CLASS_ORDER: Final = {cls: i for i, cls in enumerate(DriftClass)}
 class FindingRef:
     """Enough of a finding to name it once it is gone (resolved since yesterday)."""
 
-    app: str
+    app: TrackingName
     drift_class: DriftClass
     key: ResourceKey
     summary: str
@@ -79,7 +81,7 @@ class FindingRef:
         key = ResourceKey(
             _str(obj, "group"), _str(obj, "kind"), _str(obj, "namespace"), _str(obj, "name")
         )
-        return cls(_str(obj, "app"), drift_class, key, _str(obj, "summary"))
+        return cls(TrackingName(_str(obj, "app")), drift_class, key, _str(obj, "summary"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +165,7 @@ class Digest:
     errors: tuple[ScanError, ...]
     acks_available: bool
     """``False`` when the ack store was down: acked drift is shown as open, and says so."""
-    acked_stuck: frozenset[str] = field(default_factory=frozenset)
+    acked_stuck: frozenset[AppName] = field(default_factory=frozenset)
     """Stuck apps whose current incident an ack covers (still listed first, marked acked)."""
 
     @property
@@ -276,6 +278,8 @@ def _acked_counts(findings: Sequence[Finding]) -> dict[DriftClass, int]:
     return {cls: n for cls, n in counts.items() if n}
 
 
-def _acked_stuck(stuck: Sequence[StuckApp], acks: Sequence[Ack], now: datetime) -> frozenset[str]:
+def _acked_stuck(
+    stuck: Sequence[StuckApp], acks: Sequence[Ack], now: datetime
+) -> frozenset[AppName]:
     covered = {fp for a in acks if now < a.expires_at for fp in a.fingerprints}
     return frozenset(s.app for s in stuck if s.fingerprint in covered)

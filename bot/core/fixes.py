@@ -27,6 +27,7 @@ from bot.core.model import (
     ResourceKey,
 )
 from bot.core.paths import Path, dotted, split
+from bot.core.raw import as_crd
 from bot.core.references import crd_served_kind
 from bot.core.usage import Verdict
 from bot.core.yaml_text import yaml_at_paths, yaml_scalar
@@ -243,7 +244,7 @@ _CHECKS: Final[dict[str, tuple[str, ...]]] = {
 def verification_commands(key: ResourceKey, live: RawObject) -> list[str]:
     """Shell commands a person runs to see who uses ``key`` (the same checks `usage` does)."""
     if key.kind == "CustomResourceDefinition":
-        served = crd_served_kind(live)
+        served = crd_served_kind(as_crd(live))
         return [_list_instances(served)] if served else []
     values = {
         "name": shlex.quote(key.name),

@@ -4,8 +4,9 @@ The seed's worst find was a controller crash-looping for 21 days while its app s
 Progressing, a state people read as "busy, fine". This module decides when an unhealthy app
 has been unhealthy for too long (`stuck_since`), which of its pods are actually broken and how
 (`pod_problems`), and which log lines explain it (`decisive_lines`): the fatal line and what led
-to it, not just the tail. Pod JSON is read as the Kubernetes API returns it; the clock is an
-argument; every message and log line is redacted here, before anything can leave the process.
+to it, not just the tail. Pod JSON is read as the Kubernetes API returns it (typed as
+`bot.core.raw.RawPod`, every absent key defaulted); the clock is an argument; every message
+and log line is redacted here, before anything can leave the process.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from bot.core import redact as redaction
 from bot.core.loglines import decisive_lines
-from bot.core.model import Application, PodDiagnosis, RawObject, ResourceKey, StuckApp
+from bot.core.model import Application, PodDiagnosis, ResourceKey, StuckApp
 from bot.core.raw import (
     RawContainerState,
     RawContainerStatus,
@@ -54,7 +55,7 @@ _NOT_INITIALIZED: Final = ("ContainersNotInitialized", "Initialized")
 
 
 def stuck_since(
-    app: Application, pods: Sequence[RawObject], now: datetime, stuck_after: timedelta
+    app: Application, pods: Sequence[RawPod], now: datetime, stuck_after: timedelta
 ) -> datetime | None:
     """When the app became unhealthy, if that is more than ``stuck_after`` ago.
 
@@ -76,7 +77,7 @@ def stuck_since(
     return since
 
 
-def _oldest_unready(pods: Sequence[RawObject]) -> datetime | None:
+def _oldest_unready(pods: Sequence[RawPod]) -> datetime | None:
     # Completed pods (a finished Job, a migration) are not ready by design and not a symptom.
     times = [
         created
@@ -97,7 +98,7 @@ def workloads(app: Application) -> tuple[ResourceKey, ...]:
 
 
 def pod_problems(
-    pod: RawObject, now: datetime, *, grace: timedelta = timedelta(minutes=5)
+    pod: RawPod, now: datetime, *, grace: timedelta = timedelta(minutes=5)
 ) -> tuple[PodDiagnosis, ...]:
     """Diagnose each unhealthy container of a pod (init containers first), log still empty.
 
@@ -162,7 +163,7 @@ def _problems(
     ]
 
 
-def _pod_level(base: PodDiagnosis, reason: str, message: Any) -> PodDiagnosis:
+def _pod_level(base: PodDiagnosis, reason: str, message: object) -> PodDiagnosis:
     return dataclasses.replace(base, reason=str(reason), message=_message(message))
 
 
@@ -175,7 +176,7 @@ def _container_problem(
     last = (cs.get("lastState") or {}).get("terminated") or {}
     waiting = state.get("waiting")
     terminated = state.get("terminated")
-    message: Any = None
+    message: object = None
     if waiting is not None:
         reason = waiting.get("reason") or "Waiting"
         message = waiting.get("message")
@@ -217,18 +218,18 @@ def _last_exit(last: RawStateTerminated) -> str:
     return f"{words}: {detail}" if detail else words
 
 
-def _message(*parts: Any) -> str:
+def _message(*parts: object) -> str:
     text = "; ".join(" ".join(str(p).split()) for p in parts if p)
     return redaction.redact(text)
 
 
-def wants_previous_log(problem: PodDiagnosis, pod: RawObject) -> bool:
+def wants_previous_log(problem: PodDiagnosis, pod: RawPod) -> bool:
     """Whether the container died before, so its previous run's log holds the crash."""
     cs = _find_status(pod, problem.container)
     return bool(cs and (cs.get("lastState") or {}).get("terminated"))
 
 
-def has_log(problem: PodDiagnosis, pod: RawObject) -> bool:
+def has_log(problem: PodDiagnosis, pod: RawPod) -> bool:
     """Whether asking for any log of this container can succeed.
 
     A container that never started (ImagePullBackOff, an unschedulable pod) has no log at all;
@@ -242,7 +243,7 @@ def has_log(problem: PodDiagnosis, pod: RawObject) -> bool:
     return ran_before or "running" in state or "terminated" in state
 
 
-def _find_status(pod: RawObject, container: str) -> RawContainerStatus | None:
+def _find_status(pod: RawPod, container: str) -> RawContainerStatus | None:
     if not container:
         return None
     return next(
@@ -280,9 +281,8 @@ def diagnose(
 # --- reading pod JSON -----------------------------------------------------------------------
 
 
-def _status(pod: RawObject) -> RawPodStatus:
-    # The one place pod JSON is taken at its word as a RawPod; readers below still check values.
-    return cast(RawPod, pod).get("status") or {}
+def _status(pod: RawPod) -> RawPodStatus:
+    return pod.get("status") or {}
 
 
 def _container_statuses(status: RawPodStatus) -> list[RawContainerStatus]:
@@ -297,16 +297,16 @@ def _condition(status: RawPodStatus, kind: str) -> RawPodCondition:
     return {}
 
 
-def _is_ready(pod: RawObject) -> bool:
+def _is_ready(pod: RawPod) -> bool:
     conditions = _status(pod).get("conditions") or ()
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-def _created(pod: RawObject) -> datetime | None:
+def _created(pod: RawPod) -> datetime | None:
     return _timestamp((pod.get("metadata") or {}).get("creationTimestamp"))
 
 
-def _timestamp(value: Any) -> datetime | None:
+def _timestamp(value: object) -> datetime | None:
     """An RFC 3339 string from the API (or a datetime from the kubernetes client's models).
 
     An unreadable timestamp yields ``None`` (age unknown) rather than failing the whole scan.

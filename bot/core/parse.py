@@ -5,6 +5,10 @@ objects, no ``status`` for hooks) and sends managed-resource states as JSON *str
 literal ``"null"`` for "absent". Those rules are applied here so the rules never see them.
 Malformed input raises `InputError` naming the JSON path, because "KeyError: 'kind'" from deep
 in a rule tells an operator nothing about which app or item is broken.
+
+The entry points take the typed shapes of `bot.core.raw`, which say what we expect; the
+helpers below read them as plain mappings of ``object`` and check each value's type, which is
+what makes that expectation safe to declare (the adapters' ``raw.as_*`` casts rely on it).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bot.core.model import (
     Application,
@@ -22,13 +26,13 @@ from bot.core.model import (
     ResourceKey,
     ResourceStatus,
 )
-from bot.core.raw import AppName
+from bot.core.raw import AppName, RawApplication, RawManagedResources
 from bot.errors import InputError
 
 _T = TypeVar("_T")
 
 
-def parse_application(raw: RawObject, control_plane_namespace: str) -> Application:
+def parse_application(raw: RawApplication, control_plane_namespace: str) -> Application:
     """Read an ``argoproj.io/v1alpha1`` Application CR.
 
     Args:
@@ -73,7 +77,7 @@ def parse_application(raw: RawObject, control_plane_namespace: str) -> Applicati
     )
 
 
-def _resource_status(item: Any, where: str) -> ResourceStatus:
+def _resource_status(item: object, where: str) -> ResourceStatus:
     if not isinstance(item, dict):
         raise InputError(f"{where}: expected an object, got {type(item).__name__}")
     return ResourceStatus(
@@ -85,7 +89,7 @@ def _resource_status(item: Any, where: str) -> ResourceStatus:
     )
 
 
-def _condition(item: Any, where: str) -> Condition:
+def _condition(item: object, where: str) -> Condition:
     if not isinstance(item, dict):
         raise InputError(f"{where}: expected an object, got {type(item).__name__}")
     return Condition(
@@ -93,7 +97,7 @@ def _condition(item: Any, where: str) -> Condition:
     )
 
 
-def _key(item: Mapping[str, Any], where: str) -> ResourceKey:
+def _key(item: Mapping[str, object], where: str) -> ResourceKey:
     return ResourceKey(
         group=_opt(item, "group", str, where) or "",
         kind=_req_str(item, "kind", where),
@@ -102,7 +106,7 @@ def _key(item: Mapping[str, Any], where: str) -> ResourceKey:
     )
 
 
-def parse_managed_resources(payload: RawObject) -> tuple[ManagedResource, ...]:
+def parse_managed_resources(payload: RawManagedResources) -> tuple[ManagedResource, ...]:
     """Read ``GET /api/v1/applications/{name}/managed-resources``.
 
     ``live`` is the normalized live state when Argo CD sent one (it has ``ignoreDifferences``
@@ -124,7 +128,7 @@ def parse_managed_resources(payload: RawObject) -> tuple[ManagedResource, ...]:
     return tuple(_managed(item, i) for i, item in enumerate(items))
 
 
-def _managed(item: Any, index: int) -> ManagedResource:
+def _managed(item: object, index: int) -> ManagedResource:
     where = f"managed-resources: .items[{index}]"
     if not isinstance(item, dict):
         raise InputError(f"{where}: expected an object, got {type(item).__name__}")
@@ -133,18 +137,46 @@ def _managed(item: Any, index: int) -> ManagedResource:
     target = _state(item, "targetState", where)
     raw_live = _state(item, "liveState", where)
     normalized = _state(item, "normalizedLiveState", where)
+    predicted = _state(item, "predictedLiveState", where)
     live = normalized if normalized else raw_live
     if normalized and raw_live:
-        live = _keep_managed_fields(normalized, raw_live)
+        live = _keep_raw_parts(normalized, raw_live)
+    failed = _empty(item, "normalizedLiveState") and _empty(item, "predictedLiveState")
     return ManagedResource(
         key=key,
         target=target,
         live=live,
         modified=bool(_opt(item, "modified", bool, where)),
+        normalized=normalized,
+        predicted=predicted if _is_prediction(target, normalized, predicted) else None,
+        diff_failed=failed and raw_live is not None and target is not None,
     )
 
 
-def _state(item: Mapping[str, Any], field: str, where: str) -> RawObject | None:
+def _empty(item: Mapping[str, object], field: str) -> bool:
+    """Argo CD's placeholder for "this item's diff failed" is the literal ``{}``."""
+    text = item.get(field)
+    return isinstance(text, str) and text.strip() == "{}"
+
+
+def _is_prediction(
+    target: RawObject | None, normalized: RawObject | None, predicted: RawObject | None
+) -> bool:
+    """Whether ``predictedLiveState`` is Argo CD's prediction of live, usable against
+    ``normalizedLiveState``.
+
+    Both must be present: a missing object (live ``"null"``) has git as its "prediction" and
+    nothing to compare it with. Every real prediction starts from the live object (3-way merge,
+    structured merge or server dry-run), so it carries what only live has, such as
+    ``metadata.uid``; a "prediction" equal to git field for field while the object is live is
+    git echoed back (an old or stubbed API), and comparing it would be git-vs-live again.
+    """
+    if not normalized or not predicted:
+        return False
+    return predicted != target
+
+
+def _state(item: Mapping[str, object], field: str, where: str) -> RawObject | None:
     text = _opt(item, field, str, where)
     if not text or text == "null":
         return None
@@ -159,18 +191,26 @@ def _state(item: Mapping[str, Any], field: str, where: str) -> RawObject | None:
     return value or None
 
 
-def _keep_managed_fields(normalized: RawObject, raw: RawObject) -> RawObject:
+def _keep_raw_parts(normalized: RawObject, raw: RawObject) -> RawObject:
+    """Normalized live plus what normalization dropped that the rules read: field ownership,
+    and ``status`` (``ignoreResourceStatusField`` drops it from custom resources, yet whether a
+    PipelineRun finished is written there)."""
+    out = normalized
+    if "status" not in out and "status" in raw:
+        out = {**out, "status": raw["status"]}
     fields = (raw.get("metadata") or {}).get("managedFields")
-    metadata = normalized.get("metadata")
+    metadata = out.get("metadata")
     if not fields or not isinstance(metadata, dict) or "managedFields" in metadata:
-        return normalized
-    return {**normalized, "metadata": {**metadata, "managedFields": fields}}
+        return out
+    return {**out, "metadata": {**metadata, "managedFields": fields}}
 
 
 # --- typed field access with path-naming errors --------------------------------------------
 
 
-def _obj(parent: Mapping[str, Any], field: str, where: str, *, required: bool = True) -> RawObject:
+def _obj(
+    parent: Mapping[str, object], field: str, where: str, *, required: bool = True
+) -> Mapping[str, object]:
     value = parent.get(field)
     if value is None and not required:
         return {}
@@ -180,7 +220,7 @@ def _obj(parent: Mapping[str, Any], field: str, where: str, *, required: bool = 
     return value
 
 
-def _list(parent: Mapping[str, Any], field: str, where: str) -> list[Any]:
+def _list(parent: Mapping[str, object], field: str, where: str) -> list[object]:
     value = parent.get(field)
     if value is None:
         return []
@@ -189,7 +229,7 @@ def _list(parent: Mapping[str, Any], field: str, where: str) -> list[Any]:
     return value
 
 
-def _opt(parent: Mapping[str, Any], field: str, kind: type[_T], where: str) -> _T | None:
+def _opt(parent: Mapping[str, object], field: str, kind: type[_T], where: str) -> _T | None:
     value = parent.get(field)
     if value is None:
         return None
@@ -198,14 +238,14 @@ def _opt(parent: Mapping[str, Any], field: str, kind: type[_T], where: str) -> _
     return value
 
 
-def _req_str(parent: Mapping[str, Any], field: str, where: str) -> str:
+def _req_str(parent: Mapping[str, object], field: str, where: str) -> str:
     value = _opt(parent, field, str, where)
     if not value:
         raise InputError(f"{where}.{field} is missing")
     return value
 
 
-def _time(parent: Mapping[str, Any], field: str, where: str) -> datetime | None:
+def _time(parent: Mapping[str, object], field: str, where: str) -> datetime | None:
     text = _opt(parent, field, str, where)
     if not text:
         return None

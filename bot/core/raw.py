@@ -9,6 +9,10 @@ where a wrong one would mislead and treat a type here as a promise only after th
 Only manifest bodies (git and live states of arbitrary kinds, list items of the usage check)
 stay the generic `RawObject`: their shape is whatever the kind says.
 
+The JSON arrives as ``dict[str, Any]`` from the decoders in `bot.adapters`; the one step that
+gives it a shape is the ``as_*`` function of that shape below (a `typing.cast`, no copy), called
+by the adapter that read it. Each says why the promise is safe to make.
+
 `AppName` and `TrackingName` keep two strings apart that look alike: an Application's name
 as Argo CD's API takes it, and the name written into tracking ids (``<namespace>_<name>`` for
 apps outside Argo CD's own namespace).
@@ -16,10 +20,12 @@ apps outside Argo CD's own namespace).
 
 from __future__ import annotations
 
-from typing import Any, NewType, TypeAlias, TypedDict
+from typing import Any, NewType, TypeAlias, TypedDict, cast
 
 RawObject: TypeAlias = dict[str, Any]
-"""A manifest of any kind exactly as the API returned it (parsed JSON): git and live states."""
+"""A manifest of any kind exactly as the API returned it (parsed JSON): git and live states,
+and the items of cluster-wide usage lists. ``Any`` on purpose: its shape is whatever its kind
+says (any built-in or custom kind), and the rules walk it by JSON paths, checking each value."""
 
 AppName = NewType("AppName", str)
 """An Argo CD Application's ``metadata.name`` (what ``/drift app NAME`` names)."""
@@ -40,6 +46,7 @@ class RawOwnerReference(TypedDict, total=False):
 class RawObjectMeta(TypedDict, total=False):
     name: str
     namespace: str
+    uid: str
     labels: dict[str, str]
     annotations: dict[str, str]
     creationTimestamp: str
@@ -116,6 +123,7 @@ class RawManagedResource(TypedDict, total=False):
     targetState: str
     liveState: str
     normalizedLiveState: str
+    predictedLiveState: str
     modified: bool
 
 
@@ -191,10 +199,16 @@ RawSchemaNode = TypedDict(
         "additionalProperties": "bool | RawSchemaNode",
         "x-kubernetes-preserve-unknown-fields": bool,
         "x-kubernetes-int-or-string": bool,
+        "x-kubernetes-list-type": str,
+        "x-kubernetes-list-map-keys": list[str],
+        "x-drift-computed": str,
     },
     total=False,
 )
-"""One node of a CRD's ``openAPIV3Schema`` (only the keys defaulting and descent read)."""
+"""One node of a CRD's ``openAPIV3Schema`` (only the keys defaulting and descent read).
+
+``x-drift-computed`` is drift-bot's own: only the built-in tables of `bot.core.builtin_defaults`
+(same node shape) carry it, for defaults the API server computes from other fields."""
 
 
 class RawCRDValidation(TypedDict, total=False):
@@ -225,3 +239,42 @@ class RawCRD(TypedDict, total=False):
     kind: str
     metadata: RawObjectMeta
     spec: RawCRDSpec
+
+
+# --- giving decoded JSON its shape ------------------------------------------------------------
+
+
+def as_application(obj: RawObject) -> RawApplication:
+    """An Application list item, as the shape `bot.core.parse.parse_application` reads.
+
+    Safe: the parser checks the type of every field it reads and raises `InputError` naming
+    the app and the JSON path, so a wrong shape is reported, never trusted.
+    """
+    return cast(RawApplication, obj)
+
+
+def as_managed_resources(obj: RawObject) -> RawManagedResources:
+    """A ``managed-resources`` body, as the shape `bot.core.parse.parse_managed_resources` reads.
+
+    Safe: the parser checks ``items`` and every field of each item it reads, and raises
+    `InputError` naming the item's JSON path.
+    """
+    return cast(RawManagedResources, obj)
+
+
+def as_pod(obj: RawObject) -> RawPod:
+    """A Pod read from the API server.
+
+    Safe: the API server validates every Pod against its built-in schema before storing it,
+    and `bot.core.health` still defaults every key it reads that may be absent.
+    """
+    return cast(RawPod, obj)
+
+
+def as_crd(obj: RawObject) -> RawCRD:
+    """A CustomResourceDefinition: one read from the API server, or a live manifest of that kind.
+
+    Safe: its readers (`bot.core.schema`, `bot.core.references.crd_served_kind`) check the type
+    of every value before using it, because schema nodes are cluster data and may be malformed.
+    """
+    return cast(RawCRD, obj)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 from bot.core.model import KindRef, RawObject, ResourceKey
+from bot.core.raw import RawCRD
 
 PODS: Final = KindRef("", "v1", "Pod", "pods")
 PVCS: Final = KindRef("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims")
@@ -44,7 +45,7 @@ _LEGACY_CLASS_ANNOTATION: Final = "kubernetes.io/ingress.class"
 # --- what to list ----------------------------------------------------------------------------
 
 
-def crd_served_kind(crd: RawObject) -> KindRef | None:
+def crd_served_kind(crd: RawCRD) -> KindRef | None:
     """The custom resources a live CRD serves (storage version), or ``None`` if unreadable."""
     spec = crd.get("spec")
     names = spec.get("names") if isinstance(spec, dict) else None

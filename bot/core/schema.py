@@ -9,7 +9,8 @@ built-in kinds in this same node shape, so one set of helpers serves both.
 
 A CRD is cluster data, not ours: any node may hold the wrong type (``properties: []``,
 ``openAPIV3Schema: "garbage"``). Every helper treats a malformed node as "the schema says
-nothing here", so a broken CRD makes drift unexplained instead of crashing the scan.
+nothing here", so a broken CRD makes drift unexplained instead of crashing the scan. That check
+of every value is what lets nodes be typed as `bot.core.raw.RawSchemaNode` (what we expect).
 """
 
 from __future__ import annotations
@@ -20,17 +21,21 @@ from typing import Any
 
 from bot.core.model import RawObject
 from bot.core.paths import Segment, json_equal
+from bot.core.raw import RawCRD, RawSchemaNode
 
-SchemaNode = RawObject
+SchemaNode = RawSchemaNode
 """One node of an OpenAPI v3 schema (``properties``, ``items``, ``additionalProperties``...)."""
 
 
-def version_schema(crd: RawObject, api_version: str) -> SchemaNode | None:
+def version_schema(crd: RawCRD, api_version: str) -> SchemaNode | None:
     """The ``openAPIV3Schema`` of the CRD version named in ``api_version`` (``group/v1``)."""
     version = api_version.rpartition("/")[2]
-    for entry in _list(_dict(crd.get("spec")).get("versions")):
+    spec = crd.get("spec")
+    versions = spec.get("versions") if isinstance(spec, dict) else None
+    for entry in versions if isinstance(versions, list) else ():
         if isinstance(entry, dict) and entry.get("name") == version:
-            found = _dict(entry.get("schema")).get("openAPIV3Schema")
+            validation = entry.get("schema")
+            found = validation.get("openAPIV3Schema") if isinstance(validation, dict) else None
             return found if isinstance(found, dict) else None
     return None
 
@@ -42,7 +47,8 @@ def child(node: SchemaNode | None, segment: Segment) -> SchemaNode | None:
     if isinstance(segment, int):
         items = node.get("items")
         return items if isinstance(items, dict) else None
-    prop = _dict(node.get("properties")).get(segment)
+    properties = node.get("properties")
+    prop = properties.get(segment) if isinstance(properties, dict) else None
     if isinstance(prop, dict):
         return prop
     extra = node.get("additionalProperties")
@@ -113,11 +119,11 @@ def preserves_unknown(node: SchemaNode | None, segments: Sequence[Segment]) -> b
     return node is not None and node.get("x-kubernetes-preserve-unknown-fields") is True
 
 
-def _dict(value: Any) -> RawObject:
+def _dict(value: object) -> RawObject:
     """``value`` when it is an object, else ``{}`` (a malformed schema node says nothing)."""
     return value if isinstance(value, dict) else {}
 
 
-def _list(value: Any) -> list[Any]:
+def _list(value: object) -> list[Any]:
     """``value`` when it is a list, else ``[]``."""
     return value if isinstance(value, list) else []

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from bot.core import references
 from bot.core.model import KindRef, RawObject, ResourceKey
+from bot.core.raw import as_crd
 from bot.core.references import PODS, Match, crd_served_kind
 
 
@@ -70,7 +71,7 @@ class Verdict:
 def lookups_for(key: ResourceKey, live: RawObject | None) -> frozenset[KindRef]:
     """The cluster-wide lists needed to find users of ``key`` (empty for kinds nothing uses)."""
     if key.kind == "CustomResourceDefinition":
-        served = crd_served_kind(live or {})
+        served = crd_served_kind(as_crd(live or {}))
         return frozenset({served}) if served else frozenset()
     return frozenset(references.LISTS.get((key.group, key.kind), ()))
 
@@ -169,7 +170,7 @@ def _crd_users(
     inventory: Mapping[KindRef, Sequence[RawObject]],
     instances: dict[KindRef, tuple[User, ...]],
 ) -> Usage:
-    served = crd_served_kind(live)
+    served = crd_served_kind(as_crd(live))
     if served is None:
         return Usage((), unknown=f"the live CRD {key.name} does not say which resources it serves")
     if served not in inventory:

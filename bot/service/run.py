@@ -27,6 +27,7 @@ from bot.core.model import (
     ScanError,
     StuckApp,
 )
+from bot.core.raw import RawCRD, RawManagedResources, RawPod, TrackingName
 from bot.errors import DriftBotError, InputError, UnknownAppError, UpstreamError
 from bot.service.pipeline import Lane, Once
 
@@ -39,7 +40,7 @@ class Diff:
     """What classifying one app needs besides the ownership index."""
 
     managed: tuple[ManagedResource, ...]
-    crds: Mapping[tuple[str, str], RawObject]
+    crds: Mapping[tuple[str, str], RawCRD]
     inventory: Mapping[KindRef, Sequence[RawObject]]
 
 
@@ -62,8 +63,8 @@ class Owners:
     """
 
     def __init__(self) -> None:
-        self._first: dict[ResourceKey, str] = {}
-        self._more: dict[ResourceKey, list[str]] = {}
+        self._first: dict[ResourceKey, TrackingName] = {}
+        self._more: dict[ResourceKey, list[TrackingName]] = {}
 
     def add(self, app: Application) -> None:
         name = app.tracking_name
@@ -74,7 +75,7 @@ class Owners:
                 if name not in more:
                     more.append(name)
 
-    def of(self, keys: Iterable[ResourceKey]) -> dict[ResourceKey, tuple[str, ...]]:
+    def of(self, keys: Iterable[ResourceKey]) -> dict[ResourceKey, tuple[TrackingName, ...]]:
         """The index restricted to ``keys``: sorted tracking names per resource listed."""
         return {
             key: tuple(sorted({self._first[key], *self._more.get(key, ())}))
@@ -88,7 +89,7 @@ class Classified:
     """An app's findings and what they were judged on (to judge again if owners changed)."""
 
     findings: tuple[Finding, ...]
-    owners: Mapping[ResourceKey, tuple[str, ...]]
+    owners: Mapping[ResourceKey, tuple[TrackingName, ...]]
     diff: Diff
     failure: DriftBotError | None
 
@@ -107,9 +108,9 @@ class Run:
     pool: ThreadPoolExecutor
     lane: Lane
     """Where diffs queue (the pool's width at a time)."""
-    crds: Once[tuple[str, str], RawObject | None]
+    crds: Once[tuple[str, str], RawCRD | None]
     lookups: Once[KindRef, list[RawObject]]
-    pods: Once[ResourceKey, list[RawObject]]
+    pods: Once[ResourceKey, list[RawPod]]
     """Pods per workload: an app's workloads are read side by side, not one after another."""
     apps: list[Application] = field(default_factory=list)
     owners: Owners = field(default_factory=Owners)
@@ -136,7 +137,7 @@ def outcome(future: Future[Diff]) -> tuple[Diff, DriftBotError | None]:
         return NO_DIFF, exc
 
 
-def only_items(payload: RawObject, keys: Container[ResourceKey]) -> RawObject:
+def only_items(payload: RawManagedResources, keys: Container[ResourceKey]) -> RawManagedResources:
     """The managed-resources body with only the items of ``keys``.
 
     Synced items are most of a big app's body and classification never reads them, so their

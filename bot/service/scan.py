@@ -51,6 +51,8 @@ from bot.core.model import (
     Totals,
 )
 from bot.core.parse import parse_application, parse_managed_resources
+from bot.core.raw import RawCRD
+from bot.core.tracking import TrackingConfig
 from bot.errors import DriftBotError, InputError, UpstreamError
 from bot.ports import ArgoReader, ClusterReader
 from bot.service.pipeline import Lane, Once, read_ahead
@@ -90,7 +92,9 @@ class DriftService:
         stuck_after: timedelta,
         concurrency: int,
         clock: Callable[[], datetime],
+        tracking: TrackingConfig | None = None,
     ) -> None:
+        self._tracking = tracking or TrackingConfig()
         self._cluster = cluster
         self._argo = argo
         self._control_plane = control_plane_namespace
@@ -228,7 +232,7 @@ class DriftService:
         drifting = {r.key for r in app.drifting_resources}
         managed = parse_managed_resources(only_items(raw, drifting))
         needs = classify.plan(app, managed)
-        crds: dict[tuple[str, str], RawObject] = {}
+        crds: dict[tuple[str, str], RawCRD] = {}
         for crd_key in sorted(needs.crds):
             crd = run.crds.get(crd_key, app.name)
             if crd is not None:
@@ -273,7 +277,9 @@ class DriftService:
     ) -> Classified:
         diff, failure = outcome
         owners = run.owners.of(r.key for r in app.drifting_resources)
-        facts = classify.Facts(crds=diff.crds, owners=owners, inventory=diff.inventory)
+        facts = classify.Facts(
+            crds=diff.crds, owners=owners, inventory=diff.inventory, tracking=self._tracking
+        )
         findings = classify.classify_app(app, diff.managed, facts)
         return Classified(findings=findings, owners=owners, diff=diff, failure=failure)
 

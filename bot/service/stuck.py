@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.core import health
-from bot.core.model import Application, PodDiagnosis, RawObject, ScanError, StuckApp
+from bot.core.model import Application, PodDiagnosis, ScanError, StuckApp
+from bot.core.raw import AppName, RawPod
 from bot.errors import InputError, UpstreamError
 from bot.ports import ClusterReader
 from bot.service.run import HealthOutcome, Run, app_id, scan_error
@@ -29,8 +30,8 @@ class StuckFinder:
         self._cluster = cluster
         self._stuck_after = stuck_after
 
-    def stuck(self, run: Run, apps: Sequence[Application]) -> dict[str, StuckApp]:
-        found: dict[str, StuckApp] = {}
+    def stuck(self, run: Run, apps: Sequence[Application]) -> dict[AppName, StuckApp]:
+        found: dict[AppName, StuckApp] = {}
         for app in apps:
             future = run.health.get(app_id(app))
             if future is None:
@@ -61,12 +62,12 @@ class StuckFinder:
             stuck = StuckApp(app=app.name, health=app.health_status, since=since)
         return HealthOutcome(stuck, tuple(errors))
 
-    def _pods(self, run: Run, app: Application, errors: list[ScanError]) -> list[RawObject]:
+    def _pods(self, run: Run, app: Application, errors: list[ScanError]) -> list[RawPod]:
         """The pods of all the app's workloads (each workload's chain of reads in parallel)."""
         workloads = health.workloads(app)
         for workload in workloads[1:]:
             run.pods.prefetch(workload, run.pool)
-        pods: dict[str, RawObject] = {}
+        pods: dict[str, RawPod] = {}
         for workload in workloads:
             found = run.pods.get(workload, app.name)
             failure = run.pods.failure(workload)
@@ -81,7 +82,7 @@ class StuckFinder:
         run: Run,
         app: Application,
         since: datetime | None,
-        pods: list[RawObject] | None,
+        pods: list[RawPod] | None,
         errors: list[ScanError],
     ) -> StuckApp:
         problems: list[PodDiagnosis] = []

@@ -84,6 +84,7 @@ def test_kubeconfig_paths_are_merged_and_missing_ones_skipped(
     real = sim.write_kubeconfig(tmp_path / "real")
     with reader(kubeconfig=f"{tmp_path / 'missing'}{os.pathsep}{real}") as kube:
         kube.check()
+        assert kube.api_client.configuration.host == sim.kube_url
 
 
 def test_every_kubeconfig_path_missing_names_kubeconfig(home: Path, tmp_path: Path) -> None:

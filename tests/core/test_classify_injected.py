@@ -204,8 +204,8 @@ def test_fields_owned_by_an_operator_are_ignored_by_manager() -> None:
     assert "    namespace:" not in finding.fix.text
 
 
-def test_fields_owned_by_two_operators_get_pointers() -> None:
-    """When different managers own the fields, the fix lists the pointers instead."""
+def test_a_field_of_an_unknown_manager_is_a_real_change() -> None:
+    """Beside a known operator, a field another manager (not a named writer) owns is real."""
     git = _cluster_policy({})
     managers = [
         _entry("gpu-operator", {"f:spec": {"f:a": {}}}),
@@ -213,8 +213,20 @@ def test_fields_owned_by_two_operators_get_pointers() -> None:
     ]
     live = K8s.tracked(_cluster_policy({"a": 1, "b": 2}, managers), dest="")
     finding = K8s.classify_one(git, live, dest="")
+    assert finding.drift_class is U
+    assert "1 of 2 differing fields matches no benign pattern: spec.b" in finding.summary
+
+
+def test_fields_of_different_writers_get_pointers() -> None:
+    """An operator's field next to a chart checksum: the fix lists the pointers instead."""
+    git = _cluster_policy({})
+    git["metadata"]["annotations"] = {"checksum/config": "a"}
+    managers = [_entry("gpu-operator", {"f:spec": {"f:a": {}}})]
+    live = K8s.tracked(_cluster_policy({"a": 1}, managers), dest="")
+    live["metadata"]["annotations"]["checksum/config"] = "b"
+    finding = K8s.classify_one(git, live, dest="")
     assert finding.drift_class is G
-    assert "      - /spec/a\n      - /spec/b" in finding.fix.text
+    assert "      - /metadata/annotations/checksum~1config\n      - /spec/a" in finding.fix.text
 
 
 @pytest.mark.parametrize(
@@ -226,7 +238,7 @@ def test_fields_owned_by_two_operators_get_pointers() -> None:
     ],
 )
 def test_added_field_ownership_decides(manager: str, expected: DriftClass) -> None:
-    """An added field is injected only when a manager other than Argo CD or kubectl owns it."""
+    """An added field is injected only when a known writer owns it (not Argo CD, not a person)."""
     live = K8s.tracked(
         _cluster_policy({"a": 1}, [_entry(manager, {"f:spec": {"f:a": {}}})]), dest=""
     )
@@ -259,10 +271,10 @@ def test_ownership_through_keyed_list_items() -> None:
             }
         }
     }
-    live["metadata"]["managedFields"] = [_entry("gpu-webhook", fields)]
+    live["metadata"]["managedFields"] = [_entry("gpu-operator", fields)]
     finding = K8s.classify_one(git, live)
     assert finding.drift_class is G
-    assert "owned by gpu-webhook" in finding.summary
+    assert "owned by gpu-operator" in finding.summary
 
 
 @pytest.mark.parametrize(
@@ -279,7 +291,8 @@ def test_ownership_through_keyed_list_items() -> None:
 )
 def test_ownership_of_list_items(fields: dict[str, Any], expected: DriftClass) -> None:
     """Set items (``v:``), index items (``i:``) and whole-list ownership are all understood."""
-    live = K8s.tracked(_cluster_policy({"sets": ["a", "b"]}, [_entry("op", fields)]), dest="")
+    owner = [_entry("gpu-operator", fields)]
+    live = K8s.tracked(_cluster_policy({"sets": ["a", "b"]}, owner), dest="")
     finding = K8s.classify_one(_cluster_policy({"sets": ["a"]}), live, dest="")
     assert finding.drift_class is expected
 

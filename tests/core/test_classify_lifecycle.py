@@ -11,6 +11,7 @@ import pytest
 from bot.core import classify, parse
 from bot.core import references as refs
 from bot.core.model import DriftClass, FixKind, KindRef, ResourceKey
+from bot.core.rules.context import APPROXIMATE_NOTE
 from tests.core.conftest import K8s
 
 D, E, F, U = (
@@ -197,9 +198,10 @@ def test_loser_app_is_told_to_drop_its_manifest() -> None:
     finding = K8s.classify_one(git, contested_live(), app="sympozium", dest="", owners=BOTH)
     assert finding.drift_class is E
     assert finding.users == ("sympozium-extras",)
+    # Its label paths come from git vs live (no prediction in this item): the summary says so.
     assert finding.summary == (
         "It is listed by 2 apps (sympozium, sympozium-extras); the live tracking id says"
-        " sympozium-extras owns it."
+        " sympozium-extras owns it." + APPROXIMATE_NOTE
     )
     assert "remove the duplicate manifest from sympozium's source" in finding.fix.text
     assert finding.evidence[0].live == "sympozium-extras:/Namespace:/sympozium-system"

@@ -206,6 +206,46 @@ def test_normalized_live_state_wins_and_keeps_managed_fields() -> None:
     assert item.live == {"metadata": {"name": "web", "managedFields": fields}, "spec": {"a": 1}}
 
 
+def test_status_dropped_by_normalization_is_carried_back_for_the_rules() -> None:
+    """``ignoreResourceStatusField`` drops a custom resource's status from the normalized
+    state; the rules still read it (a finished PipelineRun), the diff does not see it."""
+    raw = {"metadata": {"name": "run"}, "status": {"conditions": [{"type": "Succeeded"}]}}
+    normalized = {"metadata": {"name": "run"}}
+    (item,) = parse.parse_managed_resources(
+        {"items": [_item(liveState=json.dumps(raw), normalizedLiveState=json.dumps(normalized))]}
+    )
+    assert item.live == raw
+    assert item.normalized == normalized
+
+
+@pytest.mark.parametrize(
+    ("predicted", "expected"),
+    [
+        pytest.param({"metadata": {"uid": "1"}, "spec": {"a": 2}}, True, id="from_live"),
+        pytest.param({"spec": {"a": 2}}, False, id="git_echoed_back"),
+    ],
+)
+def test_a_prediction_must_come_from_live(predicted: dict[str, Any], expected: bool) -> None:
+    target = {"spec": {"a": 2}}
+    live = {"metadata": {"uid": "1"}, "spec": {"a": 1}}
+    fields = {
+        "targetState": json.dumps(target),
+        "liveState": json.dumps(live),
+        "normalizedLiveState": json.dumps(live),
+        "predictedLiveState": json.dumps(predicted),
+    }
+    (item,) = parse.parse_managed_resources({"items": [_item(**fields)]})
+    assert (item.predicted is not None) is expected
+
+
+def test_empty_states_mark_a_failed_diff() -> None:
+    fields = {"liveState": json.dumps({"a": 1}), "targetState": json.dumps({"a": 2})}
+    fields["normalizedLiveState"] = fields["predictedLiveState"] = "{}"
+    (item,) = parse.parse_managed_resources({"items": [_item(**fields)]})
+    assert item.diff_failed
+    assert item.predicted is None
+
+
 def test_normalized_state_that_has_managed_fields_is_left_alone() -> None:
     """When normalization kept managedFields, they are not replaced."""
     mine = [{"manager": "a"}]

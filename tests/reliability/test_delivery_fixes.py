@@ -27,9 +27,9 @@ from bot.errors import DeliveryError
 from bot.settings import load_settings
 from bot.simulator import Fault, Simulator
 from tests.conftest import free_port
+from tests.delivery.slack import seed
 from tests.reliability.support import make_service
 from tests.reliability.test_slack_faults import BLOCKS, CHANNEL, POST, FlakySlack, accepted
-from tests.slack import seed
 
 
 @dataclass

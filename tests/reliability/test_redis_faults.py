@@ -22,8 +22,8 @@ from bot.core.model import Ack, AckScope, AppReport, ScanReport, StuckApp, Total
 from bot.errors import StoreError
 from bot.service.acks import AckedClassifier, Acknowledger
 from tests.conftest import free_port
+from tests.delivery.slack import seed
 from tests.reliability.support import RedisProcess
-from tests.slack import seed
 
 T = TypeVar("T")
 SCOPE = AckScope(app="gitea")

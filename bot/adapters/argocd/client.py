@@ -26,6 +26,7 @@ from bot.adapters.argocd.answers import (
     status_error,
 )
 from bot.adapters.argocd.breaker import BREAKER_FAILURES, BREAKER_OPEN_S, Breaker
+from bot.core import raw
 from bot.core.model import RawObject
 from bot.errors import (
     ConfigError,
@@ -117,11 +118,11 @@ class ArgoClient:
 
     # --- ArgoReader -------------------------------------------------------------------------
 
-    def managed_resources(self, app: str, app_namespace: str) -> RawObject:
+    def managed_resources(self, app: str, app_namespace: str) -> raw.RawManagedResources:
         """The raw ``managed-resources`` body (``{}`` when the app has no items)."""
         what = f"the managed resources of app {app!r}"
         response = self._get(_app_path(app, "managed-resources"), _ns(app_namespace), what, app)
-        return json_object(response, what)
+        return raw.as_managed_resources(json_object(response, what))
 
     def resource_tree(self, app: str, app_namespace: str) -> RawObject:
         """The raw ``resource-tree`` body: every live node with its health and parents."""

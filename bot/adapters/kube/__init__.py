@@ -1,8 +1,9 @@
 """Read-only Kubernetes access: the one package importing the ``kubernetes`` client.
 
-Every read returns plain JSON (``RawObject``), never the client's typed models: those rename
-fields to snake_case and drop the fields of custom resources they do not know, while the core
-reads objects exactly as the API server (and Argo CD's diff) spells them.
+Every read returns plain JSON, never the client's typed models: those rename fields to
+snake_case and drop the fields of custom resources they do not know, while the core reads
+objects exactly as the API server (and Argo CD's diff) spells them. Applications, Pods and CRDs
+are given their `bot.core.raw` shape here (``raw.as_*``); objects of any kind stay `RawObject`.
 
 Discovery (``/apis/{group}``) and the cluster-wide list of an arbitrary type have no generated
 method, so `_get` builds those GETs with ``ApiClient.param_serialize`` + ``call_api``: they still

@@ -40,6 +40,7 @@ from bot.adapters.kube.objects import (
     uid_of,
     unseen,
 )
+from bot.core import raw
 from bot.core.model import KindRef, RawObject, ResourceKey
 from bot.errors import (
     InputError,
@@ -111,13 +112,14 @@ class KubeReader:
 
     # --- ClusterReader --------------------------------------------------------------------
 
-    def list_applications(self) -> Iterator[RawObject]:
+    def list_applications(self) -> Iterator[raw.RawApplication]:
         """Every Application in the configured namespaces, paged with ``limit``/``continue``."""
         for namespace in self._app_namespaces:
             action = f"list {APP_PLURAL}.{APP_GROUP} in namespace {namespace}"
-            yield from self._paged(partial(self._application_page, namespace), action)
+            page = self._paged(partial(self._application_page, namespace), action)
+            yield from map(raw.as_application, page)
 
-    def get_crd(self, group: str, kind: str) -> RawObject | None:
+    def get_crd(self, group: str, kind: str) -> raw.RawCRD | None:
         """The CustomResourceDefinition serving ``kind`` in ``group``; ``None`` if there is none."""
         if "." not in group:
             # The API server requires a dot in every CRD group, so core, apps, batch... never
@@ -135,7 +137,7 @@ class KubeReader:
                 body = response.data
         except UpstreamNotFoundError:
             return None
-        return json_object(body, f"customresourcedefinition {name}")
+        return raw.as_crd(json_object(body, f"customresourcedefinition {name}"))
 
     def list_objects(self, ref: KindRef) -> list[RawObject]:
         """Every object of one type, cluster-wide (paged).
@@ -149,7 +151,7 @@ class KubeReader:
         path = collection_path(ref.group, ref.version, ref.plural)
         return list(self._list(path, f"list {ref.plural}{group_suffix(ref.group)}"))
 
-    def pods_of(self, workload: ResourceKey) -> list[RawObject]:
+    def pods_of(self, workload: ResourceKey) -> list[raw.RawPod]:
         """Pods owned by a workload, verified through ``ownerReferences``.
 
         Label selectors of different workloads overlap in real clusters, so the selector only
@@ -158,7 +160,7 @@ class KubeReader:
         """
         if (workload.group, workload.kind) == ("", "Pod"):
             pod = self._read_or_none(object_path("", "v1", "pods", workload), workload)
-            return [pod] if pod is not None else []
+            return [raw.as_pod(pod)] if pod is not None else []
         spec = WORKLOADS.get((workload.group, workload.kind))
         if spec is None:
             return []
@@ -174,7 +176,7 @@ class KubeReader:
         if not owners:
             return []
         pods = self._in_namespace("", "pods", workload.namespace, selector)
-        return [pod for pod in pods if owned_by(pod, owners)]
+        return [raw.as_pod(pod) for pod in pods if owned_by(pod, owners)]
 
     def read_log(
         self, namespace: str, pod: str, container: str, *, previous: bool, tail_lines: int

@@ -200,9 +200,9 @@ class ScanReport:
     findings: tuple[Finding, ...] = ()
     stuck: tuple[StuckApp, ...] = ()
     errors: tuple[ScanError, ...] = ()
-    health: Mapping[str, str] = field(default_factory=dict)
+    health: Mapping[AppName, str] = field(default_factory=dict)
     """App name → health status, for renderers that show per-app health."""
-    sync: Mapping[str, str] = field(default_factory=dict)
+    sync: Mapping[AppName, str] = field(default_factory=dict)
     """App name → sync status: a Synced app can still hold leftovers (hooks kept by prune off)."""
 
     def to_json(self) -> dict[str, Any]:
@@ -228,7 +228,7 @@ class AppReport:
     """Everything about one app: what `/drift app NAME` and `drift-bot app NAME` show."""
 
     generated_at: datetime
-    app: str
+    app: AppName
     sync_status: str
     health_status: str
     health_since: datetime | None

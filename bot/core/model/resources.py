@@ -142,6 +142,16 @@ class ManagedResource:
     target: RawObject | None
     live: RawObject | None
     modified: bool = False
+    normalized: RawObject | None = None
+    """``normalizedLiveState`` exactly as sent (what Argo CD compared with its prediction);
+    ``live`` adds back what normalization removed and the rules still read (managedFields,
+    a custom resource's status)."""
+    predicted: RawObject | None = None
+    """``predictedLiveState``: live after applying git, as Argo CD computed it; ``None`` when
+    Argo CD sent none (then the bot can only approximate the diff from git and live)."""
+    diff_failed: bool = False
+    """Argo CD sent ``{}`` for both normalized and predicted live: its diff of this item failed
+    (the app then carries a ``ComparisonError`` condition)."""
 
 
 @dataclass(frozen=True, slots=True, order=True)

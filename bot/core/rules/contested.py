@@ -12,7 +12,7 @@ from typing import Final
 from bot.core import fixes
 from bot.core.model import DriftClass, Finding
 from bot.core.rules.context import Context
-from bot.core.rules.ownership import claim
+from bot.core.rules.ownership import claim, claimants
 
 CLASS: Final = DriftClass.CONTESTED
 """The class this rule names (its place in the ladder is `DriftClass` order)."""
@@ -24,12 +24,14 @@ def rule(ctx: Context) -> Finding | None:
         return None
     seen = claim(ctx)
     me = ctx.app.tracking_name
-    # This app lists it too (it is in its status), even if the index was built without it.
-    owners = tuple(dict.fromkeys((*ctx.owners, me)))
+    # This app lists it too (it is in its status), even if the index was built without it;
+    # Argo CD's SharedResourceWarning names the other app even when the bot cannot read it.
+    owners = claimants(ctx)
     if len(owners) < 2:
         return None
     keeper = seen.app if seen.app in owners else None
-    verdict = f"the live tracking id says {keeper} owns it" if keeper else "no live id names either"
+    what = "instance label" if ctx.tracking.by_label else "tracking id"
+    verdict = f"the live {what} says {keeper} owns it" if keeper else "no live id names either"
     summary = f"It is listed by {len(owners)} apps ({', '.join(owners)}); {verdict}."
     evidence = ctx.evidence if keeper == me else (seen.evidence(), *ctx.evidence)
     labels = ((ctx.target_view or {}).get("metadata") or {}).get("labels") or {}

@@ -11,10 +11,11 @@ run, which behaves like one), and whether an added field holds a default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from bot.core import builtin_defaults, schema
+from bot.core.argo_diff import TrackingChange
 from bot.core.diffs import Change
 from bot.core.model import (
     HELM_HOOK_ANNOTATION,
@@ -29,8 +30,15 @@ from bot.core.model import (
     ResourceKey,
     ResourceStatus,
 )
+from bot.core.raw import TrackingName
 from bot.core.schema import SchemaNode
+from bot.core.tracking import TrackingConfig
 from bot.core.usage import Verdict
+
+APPROXIMATE_NOTE: Final = (
+    " (Approximate paths: Argo CD sent no predictedLiveState, so git was compared with live;"
+    " `argocd app diff` shows Argo CD's own.)"
+)
 
 _RUN_KINDS: Final = {
     ("batch", "Job"),
@@ -56,10 +64,22 @@ class Context:
     target_view: RawObject | None = None
     live_view: RawObject | None = None
     crd_schema: SchemaNode | None = None
-    owners: tuple[str, ...] = ()
+    owners: tuple[TrackingName, ...] = ()
     """Tracking names of every app whose status lists this object (this one included)."""
     verdict: Verdict | None = None
     """Zombie candidates: whether deleting it is safe (see `bot.core.usage.assess`)."""
+    approximate: bool = False
+    """``changes`` come from git vs live because Argo CD sent no prediction."""
+    tracking_changes: tuple[TrackingChange, ...] = ()
+    """Tracking metadata Argo CD's prediction and the live object disagree on."""
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    predicted_view: RawObject | None = None
+    shared_with: tuple[TrackingName, ...] = ()
+    """Other apps a ``SharedResourceWarning`` of this app names for this object."""
+    autoscaled: bool = False
+    """A HorizontalPodAutoscaler of this app targets the object (it owns ``/spec/replicas``)."""
+    diff_failed: bool = False
+    """Argo CD sent ``{}`` states: its own diff of this item failed."""
 
     @property
     def key(self) -> ResourceKey:
@@ -80,12 +100,15 @@ class Context:
         safe_to_delete: bool | None = None,
         users: tuple[str, ...] = (),
     ) -> Finding:
+        shown = self.evidence if evidence is None else evidence
+        if self.approximate and any(e in self.evidence for e in shown):
+            summary += APPROXIMATE_NOTE
         return Finding(
             app=self.app.tracking_name,
             drift_class=drift_class,
             key=self.key,
             summary=summary,
-            evidence=self.evidence if evidence is None else evidence,
+            evidence=shown,
             fix=fix,
             safe_to_delete=safe_to_delete,
             users=users,

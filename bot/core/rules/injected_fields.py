@@ -5,8 +5,10 @@ The seed's cases: Helm's ``checksum/*`` pod-template annotations, a chart stampi
 defaults such as a PDB's ``maxUnavailable: ""`` that the server drops, and the NVIDIA operator
 filling in ClusterPolicy fields it owns in ``managedFields``.
 
-Field ownership only explains *added* fields: when a value git sets has been changed live, that
-is a fight someone should see (unexplained), whoever made the change.
+Only named writers make a field benign (`bot.core.rules.known_writers`): the HPA on replicas,
+CA injectors on ``caBundle``, the ClusterRole aggregation controller on ``rules``, known
+operators on their own resources. A field owned by any other manager (``kubectl-edit``, Lens,
+k9s, a script) is a real change and makes the resource unexplained, whatever the field is called.
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ from typing import Any, Final
 
 from bot.core import fixes
 from bot.core.diffs import Change
-from bot.core.model import ABSENT, DiffOp, DriftClass, Finding
-from bot.core.rules import managed_fields
+from bot.core.model import ABSENT, DiffOp, DriftClass, Finding, Fix, FixKind
+from bot.core.rules import known_writers
 from bot.core.rules.context import Context, holds_default
+from bot.core.rules.known_writers import FixStyle
 
 CLASS: Final = DriftClass.INJECTED_FIELDS
 """The class this rule names (its place in the ladder is `DriftClass` order)."""
 
 _HASH_KEY: Final = re.compile(r"(?:.*/)?checksum/.+|.*[Hh]ash")
-_OWNED: Final = "owned by "
 _TIME_KEY: Final = re.compile(
     r"(?:^|[/._-])(?:updated|restarted|rendered|generated|deployed|modified|refreshed|created)"
     r"[-_]?(?:at|on|time|timestamp)$|(?:^|[/._-])(?:last[-_]?updated|timestamp)$",
@@ -68,17 +70,36 @@ def rule(ctx: Context) -> Finding | None:
     if not all(per_change):
         return None
     distinct = list(dict.fromkeys(r for found in per_change for r in found))
-    # One operator owns every field: ignore by manager, which also covers fields it adds later.
-    single = len(distinct) == 1 and distinct[0].startswith(_OWNED)
-    managers = [distinct[0].removeprefix(_OWNED)] if single else []
     count = len(per_change)
     subject = f"All {count} differing fields are" if count > 1 else "The one differing field is"
     summary = (
         f"{subject} written by a chart, an operator or the API server ({', '.join(distinct)}),"
         " not by a person."
     )
-    fix = fixes.ignore_differences(ctx.key, [e.path for e in ctx.evidence], managers)
+    writers = {known_writers.writer_of(ctx, c) for c in ctx.changes}
+    if len(writers) == 1 and None not in writers:
+        (writer,) = writers
+        assert writer is not None
+        if writer.style is FixStyle.AGGREGATED_ROLES:
+            return ctx.finding(CLASS, summary, ignore_aggregated_roles())
+        if writer.style is FixStyle.MANAGERS:
+            # One operator owns every field: ignore by manager (covers what it adds later).
+            fix = fixes.ignore_differences(ctx.key, [], [writer.manager])
+            return ctx.finding(CLASS, summary, fix)
+    fix = fixes.ignore_differences(ctx.key, [e.path for e in ctx.evidence], [])
     return ctx.finding(CLASS, summary, fix)
+
+
+def ignore_aggregated_roles() -> Fix:
+    """Argo CD's own switch for rules the aggregation controller fills in."""
+    text = (
+        "# The ClusterRole aggregation controller writes the rules of aggregated ClusterRoles."
+        " Tell Argo CD to ignore them, in the argocd-cm ConfigMap:\n"
+        "data:\n"
+        "  resource.compareoptions: |\n"
+        "    ignoreAggregatedRoles: true"
+    )
+    return Fix(FixKind.IGNORE_DIFFERENCES, text)
 
 
 def is_injected(ctx: Context, change: Change) -> bool:
@@ -106,6 +127,11 @@ def reasons(ctx: Context, change: Change) -> tuple[str, ...]:
 
 
 def _reason(ctx: Context, change: Change) -> str:
+    writer = known_writers.writer_of(ctx, change)
+    if writer is not None:
+        return writer.reason
+    if known_writers.unknown_managers(ctx, change):
+        return ""  # a person (or a tool acting for one) wrote it: a real change
     last = change.path[-1] if change.path else ""
     parent = change.path[-2] if len(change.path) > 1 else ""
     if parent in {"annotations", "labels"} and isinstance(last, str) and _HASH_KEY.fullmatch(last):
@@ -120,12 +146,6 @@ def _reason(ctx: Context, change: Change) -> str:
         return "controller defaults"
     if change.op is DiffOp.ADDED and _allocated(key.group, key.kind, change.pointer):
         return "server-allocated fields"
-    # Ownership before defaults: when one operator owns every field, ignoring by manager is the
-    # narrower fix (it also covers the fields that operator adds next release).
-    if change.op is DiffOp.ADDED and ctx.live is not None:
-        for manager in managed_fields.managers_of(ctx.live, change.path):
-            if not managed_fields.is_git_or_person(manager):
-                return f"{_OWNED}{manager}"
     if holds_default(ctx, change):
         return "server defaults"
     return ""

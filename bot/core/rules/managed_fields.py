@@ -11,19 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
 from bot.core.model import ABSENT, RawObject
 from bot.core.paths import Segment, json_equal
-
-# Managers that write what git (or a person) says; a field they own is not "injected".
-_GIT_OR_PERSON_PREFIXES: Final = ("argocd", "kubectl", "helm", "before-first-apply")
-
-
-def is_git_or_person(manager: str) -> bool:
-    """Argo CD's controllers (``argocd-controller``, ``argocd-application-controller``),
-    ``kubectl*``, ``helm``, and the SSA migration placeholder."""
-    return manager.startswith(_GIT_OR_PERSON_PREFIXES)
 
 
 def managers_of(live: RawObject, path: Sequence[Segment]) -> tuple[str, ...]:

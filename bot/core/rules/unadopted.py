@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.core import fixes
 from bot.core.model import DriftClass, Finding
 from bot.core.rules.context import Context
-from bot.core.rules.ownership import claim
+from bot.core.rules.ownership import adopt, claim, claimants
 
 CLASS: Final = DriftClass.UNADOPTED
 """The class this rule names (its place in the ladder is `DriftClass` order)."""
@@ -26,18 +25,24 @@ def rule(ctx: Context) -> Finding | None:
         return None
     seen = claim(ctx)
     me = ctx.app.tracking_name
+    what = "instance label" if ctx.tracking.by_label else "tracking id"
     if seen.raw is None:
-        reason = "has no argocd.argoproj.io/tracking-id, so Argo CD does not adopt it"
+        what = ctx.tracking.label_key if ctx.tracking.by_label else "argocd.argoproj.io/tracking-id"
+        reason = f"has no {what}, so Argo CD does not adopt it"
     elif seen.parsed is None:
         reason = f"has a malformed tracking id, so Argo CD does not adopt it for {me}"
     elif seen.parsed.app == me:
-        if seen.parsed.names(ctx.key):
+        if not seen.parsed.names(ctx.key):
+            reason = f"has a tracking id of {me} that names a different object (copied metadata?)"
+        elif any(t.live == seen.raw and t.expected for t in ctx.tracking_changes):
+            # Argo CD's own diff shows the id would change: it is ours, but not the one we stamp.
+            reason = f"has a {what} of {me} that differs from the one Argo CD stamps"
+        else:
             return None
-        reason = f"has a tracking id of {me} that names a different object (copied metadata?)"
-    elif seen.parsed.app in ctx.owners:
+    elif seen.parsed.app in claimants(ctx):
         return None
     else:
-        reason = f"has a tracking id naming app {seen.parsed.app}, which does not list it"
+        reason = f"has a {what} naming app {seen.parsed.app}, which does not list it"
     summary = f"The live object {reason}."
     evidence = (seen.evidence(), *ctx.evidence)
-    return ctx.finding(CLASS, summary, fixes.annotate(seen.expected, ctx.key), evidence=evidence)
+    return ctx.finding(CLASS, summary, adopt(ctx, seen), evidence=evidence)

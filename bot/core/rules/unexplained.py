@@ -11,6 +11,7 @@ from typing import Final
 
 from bot.core import fixes, schema
 from bot.core.model import DriftClass, Evidence, Finding
+from bot.core.paths import pointer
 from bot.core.rules.context import Context
 from bot.core.rules.injected_fields import is_injected
 
@@ -25,6 +26,13 @@ def explain(ctx: Context) -> Finding:
             "Argo CD returned no diff for it, so the drift cannot be explained (diff unavailable)."
         )
         return _investigate(ctx, summary)
+    if ctx.diff_failed:
+        failure = next(
+            (c.message for c in ctx.app.conditions if c.type == "ComparisonError" and c.message),
+            "see the app's ComparisonError condition",
+        )
+        summary = f"Argo CD could not compute its diff for it ({failure}), so neither can the bot."
+        return _investigate(ctx, summary)
     if ctx.live is None and ctx.target is not None:
         summary = "It is in git but missing from the cluster: sync it."
         return ctx.finding(CLASS, summary, fixes.sync_missing(ctx.app, ctx.key))
@@ -37,10 +45,22 @@ def explain(ctx: Context) -> Finding:
         summary = "It is not in git, yet Argo CD does not mark it for pruning."
         return _investigate(ctx, summary, evidence=ctx.whole_object())
     if not ctx.changes:
-        summary = (
-            "Argo CD reports it OutOfSync, but its normalized live state matches git field for"
-            " field (a server-side diff or normalization quirk)."
-        )
+        if ctx.tracking_changes:
+            moved = ctx.tracking_changes[0]
+            summary = (
+                "Only its tracking metadata differs: applying git would change"
+                f" {pointer(moved.pointer)} from {moved.live!r} to {moved.expected!r}."
+            )
+        elif ctx.approximate:
+            summary = (
+                "Argo CD reports it OutOfSync, but its normalized live state matches git field for"
+                " field (a server-side diff or normalization quirk)."
+            )
+        else:
+            summary = (
+                "Argo CD reports it OutOfSync, but its predicted and normalized live states match"
+                " field for field (a stale comparison: refresh the app)."
+            )
         return _investigate(ctx, summary)
     # Point at the fields no rule explains: in a mixed diff those are the ones to look at.
     odd = [e for c, e in zip(ctx.changes, ctx.evidence, strict=True) if not is_injected(ctx, c)]

@@ -16,7 +16,16 @@ from datetime import datetime
 from typing import Any, Final
 
 from bot.core.durations import format_duration
-from bot.core.model import AppReport, DriftClass, Finding, ScanError, ScanReport, StuckApp
+from bot.core.model import (
+    AppName,
+    AppReport,
+    DriftClass,
+    Finding,
+    ScanError,
+    ScanReport,
+    StuckApp,
+    TrackingName,
+)
 from bot.delivery.render.escape import terminal
 from bot.delivery.render.findings import Room, finding_lines
 from bot.delivery.render.markup import Style, TerminalMarkup
@@ -55,8 +64,8 @@ def render_scan(report: ScanReport, style: Style) -> str:
     # DRIFT BY APP lists exactly the apps the headline counts as OutOfSync.
     unexplained = [f for f in report.findings if f.drift_class is DriftClass.UNEXPLAINED]
     benign = [f for f in report.findings if f.drift_class is not DriftClass.UNEXPLAINED]
-    counted = [f for f in benign if report.sync.get(f.app, "OutOfSync") == "OutOfSync"]
-    uncounted = [f for f in benign if report.sync.get(f.app, "OutOfSync") != "OutOfSync"]
+    counted = [f for f in benign if _sync(report, f.app) == "OutOfSync"]
+    uncounted = [f for f in benign if _sync(report, f.app) != "OutOfSync"]
     sections = (
         (unexplained, f"UNEXPLAINED ({len(unexplained)}) — no benign class matches: review these"),
         (counted, "DRIFT BY APP"),
@@ -125,7 +134,11 @@ def _app_blocks(report: ScanReport, findings: Sequence[Finding], m: TerminalMark
     lines: list[str] = []
     style = m.style
     for app, grouped in _by_app(findings):
-        status = " · ".join(s for s in (report.sync.get(app, ""), report.health.get(app, "")) if s)
+        # `health` and `sync` are keyed by app name, `app` is a tracking name: they differ for
+        # apps outside Argo CD's own namespace (``<namespace>_<name>``), whose status is then
+        # not shown (and which count as OutOfSync: they drift). See #13's typing pass.
+        known = (report.sync.get(AppName(app), ""), report.health.get(AppName(app), ""))
+        status = " · ".join(s for s in known if s)
         lines.append(style.bold(f"  {terminal(app)}") + style.dim(f"  {status}" if status else ""))
         shown: dict[tuple[DriftClass, str], str] = {}
         for finding in grouped:
@@ -137,6 +150,11 @@ def _app_blocks(report: ScanReport, findings: Sequence[Finding], m: TerminalMark
             found = finding_lines(finding, m, SCAN_ROOM, fix_as=fix_as)
             lines.extend(_indent(found, "    "))
     return lines
+
+
+def _sync(report: ScanReport, app: str) -> str:
+    """An app's sync status; OutOfSync when the report does not say (older servers)."""
+    return report.sync.get(AppName(app), "OutOfSync")
 
 
 def _real_first(findings: Sequence[Finding]) -> list[Finding]:
@@ -189,8 +207,8 @@ def _tally(findings: Iterable[Finding]) -> list[str]:
     ]
 
 
-def _by_app(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
-    grouped: dict[str, list[Finding]] = {}
+def _by_app(findings: Sequence[Finding]) -> list[tuple[TrackingName, list[Finding]]]:
+    grouped: dict[TrackingName, list[Finding]] = {}
     for finding in findings:
         grouped.setdefault(finding.app, []).append(finding)
     return sorted(grouped.items())

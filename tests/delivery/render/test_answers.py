@@ -28,8 +28,8 @@ from bot.delivery.render import answers as render
 from bot.delivery.render import limits
 from bot.delivery.render.escape import clip, escape
 from bot.errors import InputError, StoreError, UnknownAppError, UpstreamError
+from tests.delivery.slack import seed
 from tests.fakes.slack_api import limit_problem
-from tests.slack import seed
 
 PING = "<!channel>"
 

@@ -10,7 +10,7 @@ from bot.core.model import ABSENT, DiffOp, Evidence
 from bot.delivery.render.findings import Room, finding_line, finding_lines
 from bot.delivery.render.markup import SlackMarkup, Style, TerminalMarkup
 from bot.delivery.render.wrap import FIX_HEADINGS
-from tests.slack import seed
+from tests.delivery.slack import seed
 
 ROOM = Room(evidence=2, value=12, summary=200)
 CLI = TerminalMarkup(Style.plain())

@@ -1,6 +1,6 @@
 """Golden output for every rendering: CLI text, Slack answers, the digest and the escalation ping.
 
-Each case renders the seed's answers (``tests.slack.seed``: gitea's schema defaults and
+Each case renders the seed's answers (``tests.delivery.slack.seed``: gitea's schema defaults and
 zombies, argo-rollouts' unadopted CRDs and its 21-day crash loop) plus one hostile finding,
 and compares the result byte for byte with a reviewed file in ``golden/``.
 
@@ -39,8 +39,8 @@ from bot.core.model import (
 )
 from bot.delivery.render import answers, digest, digest_text, escalation, text
 from bot.delivery.render.blocks import Message
+from tests.delivery.slack import seed
 from tests.fakes.slack_api import limit_problem
-from tests.slack import seed
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("DRIFT_UPDATE_GOLDEN") == "1"

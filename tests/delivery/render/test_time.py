@@ -11,7 +11,7 @@ import pytest
 from bot.core.model import Ack, AckScope, ScanReport, Totals
 from bot.delivery.render import answers, text
 from bot.delivery.render.time import when
-from tests.slack import seed
+from tests.delivery.slack import seed
 
 INSTANT = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 """30 minutes before Europe/Berlin switches to summer time (01:30 CET = 00:30 UTC)."""
