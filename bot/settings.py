@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         None,
         description="Argo CD API token (a read-only account: applications get, logs get).",
     )
+    argocd_url: str | None = Field(
+        None,
+        description="Argo CD UI base URL for the 'Open in Argo CD' buttons, with scheme. "
+        "Unset: ARGOCD_SERVER (the API and the UI usually share one host).",
+    )
     argocd_insecure: bool = Field(
         False,
         description="Skip TLS verification of ARGOCD_SERVER. Only for self-signed test installs.",
@@ -178,7 +183,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return list(value or [])
 
-    @field_validator("argocd_server", "slack_api_url", "drift_classifier_url")
+    @field_validator("argocd_server", "argocd_url", "slack_api_url", "drift_classifier_url")
     @classmethod
     def _url_has_scheme(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
@@ -189,6 +194,11 @@ class Settings(BaseSettings):
                 msg = f"{value!r} needs a scheme, like https://{value}"
             raise ValueError(msg)
         return value.rstrip("/") if value else value
+
+    @property
+    def argocd_ui_url(self) -> str | None:
+        """Where people open Argo CD: ARGOCD_URL, else ARGOCD_SERVER, else nowhere."""
+        return self.argocd_url or self.argocd_server
 
     @property
     def app_namespaces(self) -> tuple[str, ...]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.adapters.argocd import ArgoClient
 from bot.adapters.kube import KubeReader
@@ -31,7 +32,12 @@ from bot.delivery.render.digest import digest_blocks
 from bot.delivery.render.escalation import escalation_message, recovered_message
 from bot.delivery.scheduler import build_scheduler
 from bot.delivery.slack import app as slack_app
+from bot.delivery.slack import buttons, ids
 from bot.delivery.slack.backend import Backend
+from bot.delivery.slack.digest import DigestThreads
+from bot.delivery.slack.interactions import SlackBackend
+from bot.delivery.slack.links import ArgoLinks
+from bot.delivery.slack.signing import check_signing
 from bot.ports import Classifier, StateStore
 from bot.service.acks import AckedClassifier, Acknowledger
 from bot.service.caching import CachedClassifier
@@ -113,7 +119,18 @@ def build_classifier(
 RENDERERS = Renderers(
     digest=digest_blocks, escalation=escalation_message, recovered=recovered_message
 )
-"""The Block Kit renderings the digest and escalation use cases post."""
+"""The Block Kit renderings without buttons (the CLI's preview, tests)."""
+
+
+def slack_renderers(settings: Settings) -> Renderers:
+    """What the notifier posts: the digest as summary + threads, pings with buttons."""
+    links = ArgoLinks(settings.argocd_ui_url, settings.argocd_namespace)
+
+    def ping(stuck: StuckApp, mention: str, now: datetime) -> tuple[list[dict[str, Any]], str]:
+        panel = buttons.Buttons(links, now=now, surface=ids.SURFACE_ESCALATION)
+        return buttons.escalation(stuck, mention, now, panel)
+
+    return replace(RENDERERS, escalation=ping, digest_thread=DigestThreads(links))
 
 
 def build_notifier(
@@ -127,7 +144,7 @@ def build_notifier(
         classifier,
         store,
         SlackPoster(client) if client else None,
-        RENDERERS,
+        slack_renderers(settings),
         channel=settings.drift_channel,
         oncall_group=settings.drift_oncall_group,
         timezone=settings.drift_timezone,
@@ -137,7 +154,7 @@ def build_notifier(
 
 
 def build_slack_app(
-    backend: slack_app.SlackBackend,
+    backend: SlackBackend,
     settings: Settings,
     *,
     client: SlackWebClient | None = None,
@@ -146,7 +163,7 @@ def build_slack_app(
     resources: ExitStack | None = None,
 ) -> slack_app.BoltApp:
     """`bot.delivery.slack.app.build_slack_app` with the production Web API client by default."""
-    slack_app.check_signing(settings)
+    check_signing(settings)
     web = client if client is not None else build_web_client(settings)
     return slack_app.build_slack_app(
         backend,
@@ -155,22 +172,36 @@ def build_slack_app(
         metrics=metrics or Metrics(),
         clock=clock or utc_now,
         resources=resources,
+        surfaces=SlackPoster(web),
+        links=ArgoLinks(settings.argocd_ui_url, settings.argocd_namespace),
     )
 
 
 class SlackPreview:
-    """``--format blocks``: the very renderings the Slack app and the digest post."""
+    """``--format blocks``: the very renderings the Slack app and the digest post.
+
+    ``/drift app`` and ``/drift logs`` answer with buttons (`slack.buttons`), drawn here as for
+    a user with no ack in force. The digest is ``/drift digest``'s answer: the whole digest in
+    one message (the scheduled post spreads the same content over a summary and its thread).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._links = ArgoLinks(settings.argocd_ui_url, settings.argocd_namespace)
 
     def app(self, report: AppReport) -> cli.Preview:
-        message = answers.app_report(report)
+        panel = buttons.Buttons(self._links, now=report.generated_at, surface=ids.SURFACE_APP)
+        message = buttons.app_answer(report, panel)
         return message.blocks, message.text
 
     def logs(self, stuck: StuckApp, now: datetime) -> cli.Preview:
-        message = answers.stuck_app(stuck, now)
+        panel = buttons.Buttons(self._links, now=now, surface=ids.SURFACE_LOGS)
+        message = buttons.logs_answer(stuck, now, panel)
         return message.blocks, message.text
 
     def digest(self, digest: Digest) -> cli.Preview:
-        return RENDERERS.digest(digest)
+        blocks, text = RENDERERS.digest(digest)
+        message = answers.fit(blocks, text, more="run `drift-bot digest`")
+        return message.blocks, message.text
 
 
 class Builders:
@@ -199,9 +230,8 @@ class Builders:
     def service(self, settings: Settings) -> Classifier:
         return build_service(settings)
 
-    @property
-    def slack_preview(self) -> cli.SlackPreview:
-        return SlackPreview()
+    def slack_preview(self, settings: Settings) -> cli.SlackPreview:
+        return SlackPreview(settings)
 
     def serve(self, settings: Settings, *, role: serve.Role, port: int | None) -> int:
         server = build_server(

@@ -9,6 +9,7 @@ text only: a digest that says less is better than no digest.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, TypeAlias
 
 from slack_sdk import WebClient
@@ -18,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.web import SlackResponse
 
 from bot.errors import ConfigError, DeliveryError
 from bot.settings import Settings
@@ -52,7 +54,7 @@ def build_web_client(settings: Settings) -> WebClient:
 
 
 class SlackPoster:
-    """`bot.ports.Poster` over a `WebClient`."""
+    """`bot.ports.Poster` over a `WebClient`, plus the view and edit calls buttons need."""
 
     def __init__(self, client: WebClient) -> None:
         self._client = client
@@ -73,6 +75,40 @@ class SlackPoster:
                 f"could not reach Slack to post to {channel}: {type(exc).__name__}: {exc} "
                 "(check SLACK_API_URL)"
             )
+            raise DeliveryError(msg) from exc
+
+    def update(self, channel: str, ts: str, blocks: list[dict[str, Any]], text: str) -> None:
+        """Edit a message the bot posted (chat.update), e.g. the digest as acks change."""
+        self._call(
+            "chat.update",
+            lambda: self._client.chat_update(channel=channel, ts=ts, blocks=blocks, text=text),
+        )
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Open a modal for the click that gave ``trigger_id`` (valid 3 s); the view id."""
+        response = self._call(
+            "views.open", lambda: self._client.views_open(trigger_id=trigger_id, view=view)
+        )
+        return str((response.get("view") or {}).get("id", ""))
+
+    def update_view(self, view_id: str, view: dict[str, Any]) -> None:
+        """Replace an open modal (a slow submission's result)."""
+        self._call("views.update", lambda: self._client.views_update(view_id=view_id, view=view))
+
+    def publish_view(self, user_id: str, view: dict[str, Any]) -> None:
+        """Publish ``user_id``'s App Home tab."""
+        self._call("views.publish", lambda: self._client.views_publish(user_id=user_id, view=view))
+
+    def _call(self, method: str, call: Callable[[], SlackResponse]) -> SlackResponse:
+        """One Web API call; every failure becomes a `DeliveryError` naming the method."""
+        try:
+            return call()
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            msg = f"Slack refused {method}: {error}"
+            raise DeliveryError(msg) from exc
+        except (SlackClientError, OSError) as exc:
+            msg = f"could not reach Slack for {method}: {type(exc).__name__}: {exc}"
             raise DeliveryError(msg) from exc
 
     def _post(

@@ -86,8 +86,7 @@ class Builders(Protocol):
         """Build and run ``drift-bot serve``; returns the exit code."""
         ...
 
-    @property
-    def slack_preview(self) -> SlackPreview:
+    def slack_preview(self, settings: Settings) -> SlackPreview:
         """The Slack renderings, for ``--format blocks``."""
         ...
 
@@ -304,7 +303,7 @@ def _app(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.format == "json":
         out.write(to_json(report.to_json()))
     elif args.format == "blocks":
-        _blocks(out, args.builders.slack_preview.app(report))
+        _blocks(out, args.builders.slack_preview(settings).app(report))
     else:
         _text(args, out, render_app(report, args.term.style))
     return EXIT_OK
@@ -317,7 +316,7 @@ def _logs(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.format == "json":
         out.write(to_json(stuck.to_json()))
     elif args.format == "blocks":
-        _blocks(out, args.builders.slack_preview.logs(stuck, now))
+        _blocks(out, args.builders.slack_preview(settings).logs(stuck, now))
     else:
         _text(args, out, render_logs(stuck, now, args.term.style))
     return EXIT_OK
@@ -338,7 +337,7 @@ def _digest(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
             if args.format == "json":
                 out.write(to_json(digest.to_json()))
             elif args.format == "blocks":
-                _blocks(out, builders.slack_preview.digest(digest))
+                _blocks(out, builders.slack_preview(settings).digest(digest))
             else:
                 _text(args, out, digest_text(digest))
             return EXIT_OK

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.core import acks as acks_core
 from bot.core.model import Ack, AckScope, AppReport, Finding, ScanError, ScanReport, StuckApp
-from bot.errors import StoreError
+from bot.errors import InputError, StoreError
 from bot.ports import AckStore, Classifier
 
 log = logging.getLogger(__name__)
@@ -38,16 +38,26 @@ class Acknowledger:
         self._store = store
         self._clock = clock
 
-    def ack(self, scope: AckScope, duration: timedelta, reason: str, *, by: str) -> Ack:
+    def ack(
+        self,
+        scope: AckScope,
+        duration: timedelta,
+        reason: str,
+        *,
+        by: str,
+        expected: str | None = None,
+    ) -> Ack:
         """Acknowledge the current drift (and stuck incident) of ``scope`` for ``duration``.
 
         Everything about the request is checked before Redis is touched, so a typo costs no
-        ack id and leaves no audit entry.
+        ack id and leaves no audit entry. ``expected`` is the fingerprint a person was shown
+        (a button's): when the drift changed since, nothing is stored, because they would be
+        acking something they have not seen.
 
         Raises:
             UnknownAppError: no such app (with close matches).
-            InputError: no reason, a bad duration, or nothing drifts for ``scope`` (the
-                message lists what does drift).
+            InputError: no reason, a bad duration, nothing drifts for ``scope`` (the
+                message lists what does drift), or not the ``expected`` drift any more.
             StoreError: Redis failed; nothing was stored.
         """
         now = self._clock()
@@ -70,6 +80,12 @@ class Acknowledger:
             now=now,
             duration=duration,
         )
+        if expected is not None and expected not in draft.fingerprints:
+            msg = (
+                f"the drift of {scope} changed since that message was posted; "
+                f"look again (/drift app {scope.app}) before acking it"
+            )
+            raise InputError(msg)
         ack = replace(draft, id=self._store.new_ack_id())
         self._store.add_ack(ack)
         log.info("ack %s by %s on %s until %s", ack.id, by, scope, ack.expires_at.isoformat())
@@ -80,6 +96,21 @@ class Acknowledger:
 
     def unack(self, ack_id: str, *, by: str) -> Ack:
         return self._store.remove_ack(ack_id, by=by, now=self._clock())
+
+    def unack_covering(self, scope: AckScope, fingerprint: str, *, by: str) -> list[Ack]:
+        """Withdraw every ack in force on ``scope``'s app that covers ``fingerprint`` (audited).
+
+        Raises:
+            InputError: no ack covers it (any more).
+            StoreError: Redis failed.
+        """
+        covering = [
+            a for a in self.acks() if fingerprint in a.fingerprints and a.scope.app == scope.app
+        ]
+        if not covering:
+            msg = f"no ack in force covers that drift of {scope}; `/drift acks` lists them"
+            raise InputError(msg)
+        return [self.unack(a.id, by=by) for a in covering]
 
 
 class AckedClassifier:

@@ -18,6 +18,7 @@ With Redis down the digest still posts (acks not applied, and it says so).
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core import digest as digest_core
 from bot.core.model import Ack, ScanReport, StuckApp
-from bot.errors import ConfigError, StoreError
+from bot.errors import ConfigError, DeliveryError, StoreError
 from bot.ports import Classifier, Poster, StateStore
 from bot.service.acks import ACKS_UNAVAILABLE_SOURCE
 from bot.service.escalation import LOCK_TTL, Blocks, Escalation, Policy, quietly
@@ -58,6 +59,15 @@ class PostOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestThread:
+    """The digest as Slack shows it: one summary message and keyed thread replies."""
+
+    summary: tuple[Blocks, str]
+    replies: tuple[tuple[str, Blocks, str], ...] = ()
+    """(key, blocks, text) per reply; the key (a class slug) finds the reply to edit later."""
+
+
+@dataclass(frozen=True, slots=True)
 class Renderers:
     """Block Kit builders, injected: the service renders nothing itself (delivery does)."""
 
@@ -66,6 +76,8 @@ class Renderers:
     """(stuck app, mention, now) → blocks, fallback text."""
     recovered: Callable[[str, timedelta | None], tuple[Blocks, str]]
     """(app, how long it was stuck if known) → the "recovered" reply, blocks and text."""
+    digest_thread: Callable[[digest_core.Digest], DigestThread] | None = None
+    """Slack's digest as summary + per-class replies; ``None`` posts `digest` as one message."""
 
 
 class Notifier:
@@ -132,6 +144,7 @@ class Notifier:
         store = self._store
         if store is None:
             return self._send_digest(poster, channel, report, f"posted to {channel} (no Redis)")
+
         try:
             if not store.try_lock(lock, ttl=LOCK_TTL, owner=self._replica):
                 return PostOutcome(False, "another replica is posting it", retry_later=True)
@@ -173,10 +186,63 @@ class Notifier:
         self, poster: Poster, channel: str, report: ScanReport, reason: str
     ) -> PostOutcome:
         digest = self.build_digest(report)
-        blocks, text = self._render.digest(digest)
-        poster.post(channel, blocks, text)
+        if self._render.digest_thread is None:
+            blocks, text = self._render.digest(digest)
+            poster.post(channel, blocks, text)
+        else:
+            self._post_thread(poster, channel, self._render.digest_thread(digest))
         self._save_snapshot(report)
         return PostOutcome(True, reason)
+
+    def _post_thread(self, poster: Poster, channel: str, thread: DigestThread) -> None:
+        """Post the summary, then its replies; remember where they are for edits today."""
+        ts = poster.post(channel, *thread.summary)
+        replies: dict[str, str] = {}
+        for key, blocks, text in thread.replies:
+            try:
+                replies[key] = poster.post(channel, blocks, text, thread_ts=ts)
+            except DeliveryError as exc:
+                # The summary is out: re-posting it all for one missing reply would double it.
+                log.warning("digest reply %s not posted: %s", key, exc)
+        store = self._store
+        if store is None:
+            return
+        record = {"ts": ts, "replies": json.dumps(replies, sort_keys=True)}
+        key = self._record_key(channel)
+        quietly(
+            lambda: store.save_message_record(key, record, ttl=DIGEST_KEY_TTL),
+            "remember where today's digest is",
+        )
+
+    def refresh_digest(self) -> str:
+        """Edit today's digest messages in place (chat.update) to show the acks as they are now.
+
+        Called after every ack and unack. Replies of classes that have no drift any more say
+        so; a class new since the morning is not added (tomorrow's digest has it).
+
+        Raises:
+            DeliveryError: Slack refused an edit.
+            StoreError: Redis failed.
+        """
+        render = self._render.digest_thread
+        if self._poster is None or not self._channel or self._store is None or render is None:
+            return "digest not refreshed: needs SLACK_BOT_TOKEN, DRIFT_CHANNEL and REDIS_URL"
+        channel = self._channel
+        record = self._store.message_record(self._record_key(channel))
+        if record is None or not record.get("ts"):
+            return "digest not refreshed: none posted today"
+        thread = render(self.build_digest())
+        self._poster.update(channel, record["ts"], *thread.summary)
+        posted = _replies(record.get("replies", ""))
+        fresh = {key: (blocks, text) for key, blocks, text in thread.replies}
+        for key, reply_ts in posted.items():
+            blocks, text = fresh.get(key, ([], f"No open `{key}` drift any more."))
+            self._poster.update(channel, reply_ts, blocks, text)
+        return f"digest refreshed ({len(posted)} replies)"
+
+    def _record_key(self, channel: str) -> str:
+        day = self._clock().astimezone(self._tz).date().isoformat()
+        return f"digest:{channel}:{day}:messages"
 
     def _save_snapshot(self, report: ScanReport) -> None:
         if self._store is None:
@@ -228,3 +294,12 @@ class Notifier:
             msg = "DRIFT_CHANNEL is not set: no channel to post to"
             raise ConfigError(msg)
         return self._channel, self._poster
+
+
+def _replies(raw: str) -> dict[str, str]:
+    """The stored key → reply ts map ({} when missing or unreadable)."""
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}

@@ -141,14 +141,20 @@ def only_items(payload: RawManagedResources, keys: Container[ResourceKey]) -> Ra
     """The managed-resources body with only the items of ``keys``.
 
     Synced items are most of a big app's body and classification never reads them, so their
-    states (JSON strings) are never decoded. Items that are not objects are kept for the parser
-    to report.
+    states (JSON strings) are never decoded; HorizontalPodAutoscalers are kept (see `_scaler`).
+    Items that are not objects are kept for the parser to report.
     """
     items = payload.get("items")
     if not isinstance(items, list):
         return payload
-    kept = [i for i in items if not isinstance(i, dict) or _raw_key(i) in keys]
+    kept = [i for i in items if not isinstance(i, dict) or _raw_key(i) in keys or _scaler(i)]
     return {**payload, "items": kept}
+
+
+def _scaler(item: Mapping[str, object]) -> bool:
+    """A HorizontalPodAutoscaler: usually Synced itself, but the classifier reads its target
+    to know who writes a drifting workload's ``/spec/replicas``."""
+    return (item.get("group"), item.get("kind")) == ("autoscaling", "HorizontalPodAutoscaler")
 
 
 def _raw_key(item: Mapping[str, object]) -> ResourceKey:

@@ -30,3 +30,16 @@ def test_slack_app_manifest_registers_drift() -> None:
         if isinstance(value, dict) and "command" in value
     ]
     assert "/drift" in commands
+
+
+def test_slack_app_manifest_enables_buttons_and_app_home_on_the_events_url() -> None:
+    """Interactivity and app_home_opened reach the bot where /drift does (DESIGN.md §5)."""
+    manifest = _manifest()
+    (command,) = manifest["features"]["slash_commands"]
+    settings = manifest["settings"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["interactivity"]["request_url"] == command["url"]
+    assert settings["event_subscriptions"]["request_url"] == command["url"]
+    assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert "chat:write" in manifest["oauth_config"]["scopes"]["bot"]

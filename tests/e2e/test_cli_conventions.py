@@ -24,8 +24,10 @@ import pytest
 from bot import wiring
 from bot.core.codec import app_report_from_json
 from bot.delivery import cli
-from bot.delivery.render.answers import app_report
+from bot.delivery.render.answers import fit
 from bot.delivery.render.digest import digest_blocks
+from bot.delivery.slack import buttons, ids
+from bot.delivery.slack.links import ArgoLinks
 from bot.settings import load_settings
 from bot.simulator import Simulator, scenarios
 from bot.wiring import build_classifier, build_notifier, main
@@ -326,16 +328,20 @@ class _NotFoundServer:
 
 
 def test_app_blocks_are_the_slack_rendering(env: Simulator) -> None:
-    """`app gitea --format blocks` is exactly what `/drift app gitea` answers."""
+    """`app gitea --format blocks` is exactly what `/drift app gitea` answers, buttons too."""
     code, blocks = run("app", "gitea", "--format", "blocks")
     _, as_json = run("app", "gitea", "--format", "json")
     assert code == 0
-    message = app_report(app_report_from_json(json.loads(as_json)))
+    settings = load_settings()
+    links = ArgoLinks(settings.argocd_ui_url, settings.argocd_namespace)
+    panel = buttons.Buttons(links, now=NOW, surface=ids.SURFACE_APP)
+    message = buttons.app_answer(app_report_from_json(json.loads(as_json)), panel)
     assert json.loads(blocks) == {"blocks": message.blocks, "text": message.text}
+    assert any(block["type"] == "actions" for block in message.blocks)
 
 
-def test_digest_blocks_are_what_the_channel_gets(env: Simulator) -> None:
-    """`digest --format blocks` is the digest the scheduler posts, blocks and fallback text."""
+def test_digest_blocks_are_what_drift_digest_answers(env: Simulator) -> None:
+    """`digest --format blocks` is `/drift digest`'s answer: the whole digest, one message."""
     code, out = run("digest", "--format", "blocks")
     settings = load_settings()
     classifier = build_classifier(settings, None)
@@ -345,8 +351,9 @@ def test_digest_blocks_are_what_the_channel_gets(env: Simulator) -> None:
         )
     finally:
         classifier.close()
+    message = fit(blocks, text, more="run `drift-bot digest`")
     assert code == 0
-    assert json.loads(out) == {"blocks": blocks, "text": text}
+    assert json.loads(out) == {"blocks": message.blocks, "text": message.text}
 
 
 def test_logs_blocks_name_the_crash(env: Simulator) -> None:

@@ -20,11 +20,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
-MAX_HEADER_TEXT = 150
-MAX_FIELD_TEXT = 2000
-MAX_TEXT = 40_000
+from tests.fakes.slack_limits import (
+    MAX_BLOCKS,
+    MAX_TEXT,
+    TRIGGER_TTL_SECONDS,
+    limit_problem,
+    view_problem,
+)
+
+__all__ = [
+    "MAX_BLOCKS",
+    "MAX_TEXT",
+    "FakeSlackApi",
+    "Recorded",
+    "limit_problem",
+    "view_problem",
+    "wait_for",
+]
 
 BOT_USER_ID = "U0DRIFTBOT"
 TEAM_ID = "T0FAKE"
@@ -74,8 +86,16 @@ class FakeSlackApi:
     """Channel id → name, for ``conversations.info``."""
     requests: list[Recorded] = field(default_factory=list)
 
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Open modals by view id (views.open / views.update)."""
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Published App Home views by user id (views.publish)."""
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """(channel, ts) → the message as last posted or updated (chat.postMessage/chat.update)."""
+
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._triggers: dict[str, float] = {}
         self._limits: dict[str, _RateLimit] = {}
         self._ts = 1_700_000_000
         self._server: ThreadingHTTPServer | None = None
@@ -130,6 +150,14 @@ class FakeSlackApi:
         """Answer the next ``times`` requests to ``path`` with 429 and ``Retry-After``."""
         with self._lock:
             self._limits[path] = _RateLimit(times, retry_after)
+
+    def issue_trigger(self, *, age: float = 0.0) -> str:
+        """A trigger_id as Slack puts in a click, issued ``age`` seconds ago."""
+        with self._lock:
+            self._ts += 1
+            trigger = f"{self._ts}.{len(self._triggers)}.fake-trigger"
+            self._triggers[trigger] = time.monotonic() - age
+        return trigger
 
     def calls(self, path: str) -> list[Recorded]:
         """Requests received on ``path`` (e.g. ``/api/chat.postMessage``), oldest first."""
@@ -186,6 +214,8 @@ class FakeSlackApi:
             }
         if name in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
             return self._message(name, body)
+        if name in ("views.open", "views.update", "views.publish"):
+            return self._view(name, body)
         if name == "usergroups.users.list":
             group = str(body.get("usergroup", ""))
             if group not in self.usergroups:
@@ -212,9 +242,55 @@ class FakeSlackApi:
             ts = f"{self._ts}.000100"
         if name == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
+        stored = {"text": body.get("text"), "blocks": body.get("blocks") or []}
+        if body.get("thread_ts"):
+            stored["thread_ts"] = body["thread_ts"]
         if name == "chat.update":
-            return {"ok": True, "channel": channel, "ts": body.get("ts", ts)}
-        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text")}}
+            key = (channel, str(body.get("ts", "")))
+            with self._lock:
+                if key not in self.messages:
+                    return {"ok": False, "error": "message_not_found"}
+                self.messages[key] = {**self.messages[key], **stored}
+            return {"ok": True, "channel": channel, "ts": key[1]}
+        with self._lock:
+            self.messages[(channel, ts)] = {**stored, "ts": ts}
+        return {"ok": True, "channel": channel, "ts": ts, "message": {**stored, "ts": ts}}
+
+    def _view(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        view = body.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        problem = view_problem(view)
+        if problem:
+            return {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": [problem]},
+            }
+        with self._lock:
+            if name == "views.open":
+                issued = self._triggers.pop(str(body.get("trigger_id", "")), None)
+                if issued is None:
+                    return {"ok": False, "error": "invalid_trigger_id"}
+                if time.monotonic() - issued > TRIGGER_TTL_SECONDS:
+                    return {"ok": False, "error": "expired_trigger_id"}
+                self._ts += 1
+                view_id = f"V{self._ts}"
+                self.views[view_id] = view
+            elif name == "views.update":
+                view_id = str(body.get("view_id", ""))
+                if view_id not in self.views:
+                    return {"ok": False, "error": "not_found"}
+                self.views[view_id] = view
+            else:
+                user = str(body.get("user_id", ""))
+                if not user:
+                    return {"ok": False, "error": "invalid_arguments"}
+                self.homes[user] = view
+                view_id = f"VHOME{user}"
+        return {"ok": True, "view": {**view, "id": view_id}}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -267,35 +343,6 @@ def _parse(content_type: str, raw: bytes, query: str) -> dict[str, Any]:
     if isinstance(body.get("blocks"), str):
         body["blocks"] = json.loads(body["blocks"])
     return body
-
-
-def limit_problem(body: Mapping[str, Any]) -> str | None:
-    """Slack's message limits; ``invalid_blocks`` when any is broken."""
-    blocks = body.get("blocks") or []
-    if len(str(body.get("text", ""))) > MAX_TEXT or len(blocks) > MAX_BLOCKS:
-        return "invalid_blocks"
-    for block in blocks:
-        if not _block_ok(block):
-            return "invalid_blocks"
-    return None
-
-
-def _block_ok(block: Mapping[str, Any]) -> bool:
-    kind = block.get("type")
-    text = block.get("text") or {}
-    if kind == "header":
-        return text.get("type") == "plain_text" and 0 < len(text.get("text", "")) <= MAX_HEADER_TEXT
-    if kind == "section":
-        fields = block.get("fields") or []
-        if not text and not fields:
-            return False
-        if len(text.get("text", "")) > MAX_SECTION_TEXT or len(fields) > 10:
-            return False
-        return all(len(f.get("text", "")) <= MAX_FIELD_TEXT for f in fields)
-    if kind == "context":
-        elements = block.get("elements") or []
-        return 0 < len(elements) <= 10
-    return kind in ("divider", "actions", "image", "rich_text")
 
 
 def _texts(blocks: Sequence[Mapping[str, Any]]) -> Iterator[str]:

@@ -93,6 +93,10 @@ class FlakySlackApi(FakeSlackApi):
         """chat.postMessage requests Slack accepted, oldest first."""
         return [r for r in self.calls(POST) if r.accepted]
 
+    def top_posts(self) -> list[Any]:
+        """Accepted posts that start a message (the digest summary), not thread replies."""
+        return [r for r in self.posts() if not r.body.get("thread_ts")]
+
 
 @dataclass
 class FakeClassifier:

@@ -78,7 +78,7 @@ def test_post_twice_posts_once(env: dict[str, str], slack: FlakySlackApi) -> Non
     assert first == (0, f"digest posted: posted to {CHANNEL}\n")
     assert second[0] == 0
     assert second[1].startswith("digest not posted: already posted today")
-    (post,) = slack.posts()
+    (post,) = slack.top_posts()
     assert "argo-rollouts" in post.text_of_blocks
 
 
@@ -86,7 +86,7 @@ def test_force_posts_again(env: dict[str, str], slack: FlakySlackApi) -> None:
     """`--force` posts even though today's digest is out."""
     assert run("digest", "--post")[0] == 0
     assert run("digest", "--post", "--force") == (0, f"digest posted: posted to {CHANNEL}\n")
-    assert len(slack.posts()) == 2
+    assert len(slack.top_posts()) == 2
 
 
 def test_concurrent_runs_in_threads_post_once(env: dict[str, str], slack: FlakySlackApi) -> None:
@@ -104,7 +104,9 @@ def test_concurrent_runs_in_threads_post_once(env: dict[str, str], slack: FlakyS
     for thread in threads:
         thread.join(timeout=30)
     assert codes == [0, 0]
-    assert len(slack.calls(POST)) == 1
+    assert len(slack.top_posts()) == 1
+    # ... and its class replies once each, all in that summary's thread.
+    assert len({r.body["thread_ts"] for r in slack.calls(POST) if r.body.get("thread_ts")}) == 1
 
 
 def test_concurrent_processes_post_once(env: dict[str, str], slack: FlakySlackApi) -> None:
@@ -125,7 +127,9 @@ def test_concurrent_processes_post_once(env: dict[str, str], slack: FlakySlackAp
     assert [proc.returncode for proc in procs] == [0, 0], outputs
     said = sorted(out.split(":")[0] for out, _ in outputs)
     assert said == ["digest not posted", "digest posted"]
-    assert len(slack.calls(POST)) == 1
+    assert len(slack.top_posts()) == 1
+    # ... and its class replies once each, all in that summary's thread.
+    assert len({r.body["thread_ts"] for r in slack.calls(POST) if r.body.get("thread_ts")}) == 1
 
 
 def test_a_failed_post_exits_3_and_the_next_run_posts(
@@ -137,7 +141,7 @@ def test_a_failed_post_exits_3_and_the_next_run_posts(
     assert code == 3
     assert "internal_error" in capsys.readouterr().err
     assert run("digest", "--post")[0] == 0
-    assert len(slack.posts()) == 1
+    assert len(slack.top_posts()) == 1
 
 
 def test_post_without_a_token_exits_2_naming_it(

@@ -40,6 +40,28 @@ class SharedState(RedisConnection):
         with self._errors("save the digest snapshot"):
             self._client.set(self._key("digest:snapshot"), json.dumps(s.to_json()))
 
+    # --- the digest messages of a day (edited in place as acks change) ---------------------
+
+    def save_message_record(self, key: str, data: Mapping[str, str], *, ttl: timedelta) -> None:
+        """Remember where a posted message (and its thread replies) are, for ``ttl``."""
+        with self._errors(f"save message record {key}"):
+            self._client.set(self._key(f"message:{key}"), json.dumps(dict(data)), px=ms(ttl))
+
+    def message_record(self, key: str) -> dict[str, str] | None:
+        """What `save_message_record` stored under ``key``; ``None`` if nothing (or unreadable)."""
+        with self._errors(f"read message record {key}"):
+            raw = self._client.get(self._key(f"message:{key}"))
+        if raw is None:
+            return None
+        try:
+            data = json.loads(text(raw))
+        except ValueError as exc:
+            log.warning("ignoring unreadable message record %s: %s", key, exc)
+            return None
+        if not isinstance(data, dict):
+            return None
+        return {str(k): str(v) for k, v in data.items()}
+
     # --- coordination between replicas ----------------------------------------------------
 
     def try_lock(self, name: str, *, ttl: timedelta, owner: str) -> bool:

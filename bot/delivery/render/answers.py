@@ -10,7 +10,7 @@ mention we create on purpose is ``<@U…>`` for who acked. No Slack client is im
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -19,7 +19,7 @@ from bot.core.model import Ack, AppReport, DriftClass, Finding, PodDiagnosis, Sc
 from bot.delivery.render.blocks import Block, Message, chunks, fill, fit, header, section
 from bot.delivery.render.escape import code_block, code_span, escape, middle, mrkdwn, shorten
 from bot.delivery.render.findings import Room, finding_lines
-from bot.delivery.render.limits import MAX_SECTION_CHARS
+from bot.delivery.render.limits import MAX_BLOCKS, MAX_SECTION_CHARS
 from bot.delivery.render.markup import SLACK_MAX_NAMES, SlackMarkup, who
 from bot.delivery.render.time import when
 from bot.delivery.render.words import plural
@@ -62,17 +62,32 @@ _SOURCE_NAME: Final = {"argocd": "Argo CD", "kubernetes": "Kubernetes", "slack":
 # --- answers ------------------------------------------------------------------------------
 
 
-def app_report(report: AppReport) -> Message:
-    """`/drift app NAME`: health, stuck pods, then one section per finding (folded past budget)."""
+def app_report(
+    report: AppReport,
+    *,
+    actions: Callable[[Finding], Sequence[Block]] | None = None,
+    stuck_actions: Callable[[StuckApp], Sequence[Block]] | None = None,
+) -> Message:
+    """`/drift app NAME`: health, stuck pods, then one section per finding (folded past budget).
+
+    ``actions``/``stuck_actions`` (Slack's buttons, `bot.delivery.slack.buttons`) add up to
+    two blocks after each finding's section and after the stuck lead; the findings shown
+    shrink so the answer still fits Slack's 50 blocks.
+    """
     more = "run " + code_span(f"drift-bot app {report.app}")
     blocks = [header(f"{report.app} · {report.sync_status} · {report.health_status}")]
     blocks.append(section(_overview(report)))
     if report.stuck:
         blocks.append(section(_stuck_lead(report.stuck, report.generated_at)))
+        blocks.extend(stuck_actions(report.stuck) if stuck_actions else ())
         blocks.extend(pod_sections(report.stuck, report.generated_at, more))
     texts = ("\n".join(finding_lines(f, _SLACK, ROOM, more=more)) for f in report.findings)
     sections = fill(texts, used=blocks, reserve=2)
-    blocks.extend(section(text) for text in sections)
+    if actions is not None:
+        sections = sections[: (MAX_BLOCKS - len(blocks) - 2) // 3]
+    for finding, text in zip(report.findings, sections, strict=False):
+        blocks.append(section(text))
+        blocks.extend(actions(finding) if actions else ())
     folded = report.findings[len(sections) :]
     if folded:
         blocks.append(section(f"…and {len(folded)} more: {_class_counts(folded)} — {more}"))
@@ -81,11 +96,15 @@ def app_report(report: AppReport) -> Message:
     return fit(blocks, _app_fallback(report), more=more)
 
 
-def stuck_app(stuck: StuckApp, now: datetime) -> Message:
-    """`/drift logs NAME`: why the workload is unhealthy, with the decisive log lines."""
+def stuck_app(stuck: StuckApp, now: datetime, *, actions: Sequence[Block] = ()) -> Message:
+    """`/drift logs NAME`: why the workload is unhealthy, with the decisive log lines.
+
+    ``actions`` (Slack's buttons) go right under the header.
+    """
     more = "run " + code_span(f"drift-bot logs {stuck.app}")
     since = f" for {format_duration(now - stuck.since)}" if stuck.since else ""
     blocks = [header(f"{stuck.app} · {stuck.health}{since}")]
+    blocks.extend(actions)
     if not stuck.pods:
         blocks.append(section("No unhealthy pods found for this app's workloads."))
     blocks.extend(pod_sections(stuck, now, more))

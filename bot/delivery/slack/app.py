@@ -6,23 +6,24 @@ authenticates instead). The listener then does only cheap things: parse the text
 — with the full answer for help and syntax errors, else with "Working on it…". The real work
 (a scan can take seconds to minutes) runs on a bounded pool of our own, so slow scans never
 occupy the threads Bolt needs to acknowledge the next request, and the answer goes to the
-command's ``response_url`` — ephemeral, like every answer here.
+command's ``response_url`` — ephemeral, like every answer here. Button clicks, the ack
+modal and App Home arrive the same way (same URL, same signature check) and are answered by
+`bot.delivery.slack.interactions`.
 
-This is a delivery edge: the one place in the Slack layer allowed a broad ``except``, which
-logs the traceback and tells the user something went wrong, without details.
+A delivery edge: broad ``except`` allowed, logging the traceback, telling the user nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol, TypeAlias
+from typing import Any, Final, TypeAlias
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from slack_bolt import Ack as BoltAck
@@ -39,10 +40,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.core.model import Ack, AppReport, StuckApp
 from bot.delivery.metrics import Metrics
 from bot.delivery.render import answers as render
-from bot.delivery.slack import commands
+from bot.delivery.slack import buttons, commands, ids
+from bot.delivery.slack.interactions import Context, Interactions, SlackBackend, Surfaces
+from bot.delivery.slack.links import ArgoLinks
+from bot.delivery.slack.signing import check_signing
 from bot.errors import (
     ConfigError,
     InputError,
@@ -71,34 +74,6 @@ RESPONSE_TIMEOUT_SECONDS: Final = 10
 """response_url posts are small; a hung Slack edge must not pin a worker forever."""
 
 
-class SlackBackend(Protocol):
-    """What the Slack app needs from the rest of the bot (the lead wires it to the service)."""
-
-    def app_report(self, name: str) -> AppReport:
-        """Findings and health of one app; raises `UnknownAppError` with close matches."""
-        ...
-
-    def logs_report(self, name: str) -> StuckApp:
-        """Unhealthy pods of one app with decisive, already redacted log lines."""
-        ...
-
-    def digest_preview(self) -> tuple[list[dict[str, Any]], str]:
-        """Today's digest as (blocks, fallback text), without posting it."""
-        ...
-
-    def ack(self, cmd: commands.AckCmd, user_id: str) -> Ack:
-        """Store an ack of the drift ``cmd.scope`` currently matches; raises `StoreError`."""
-        ...
-
-    def acks(self) -> list[Ack]:
-        """Acks in force; raises `StoreError`."""
-        ...
-
-    def unack(self, ack_id: str, user_id: str) -> Ack:
-        """Withdraw one ack (audited); raises `InputError` for an unknown id, `StoreError`."""
-        ...
-
-
 def build_slack_app(
     backend: SlackBackend,
     settings: Settings,
@@ -107,8 +82,10 @@ def build_slack_app(
     metrics: Metrics | None = None,
     clock: Callable[[], datetime] | None = None,
     resources: ExitStack | None = None,
+    surfaces: Surfaces,
+    links: ArgoLinks,
 ) -> App:
-    """The Bolt app answering ``/drift``, for HTTP (`bot.delivery.http`) or Socket Mode.
+    """The Bolt app answering ``/drift`` and its buttons, for HTTP or Socket Mode.
 
     Args:
         backend: the use cases behind the commands.
@@ -119,6 +96,8 @@ def build_slack_app(
         clock: "now" for ages and expiry in answers; default: the real UTC clock.
         resources: where the app's worker pools register their shutdown, so a stopping
             ``serve`` finishes the answers in flight before it closes the classifier.
+        surfaces: the Web API calls buttons make (views, edits, thread replies).
+        links: deep links into the Argo CD UI (ARGOCD_URL) for the buttons.
 
     Raises:
         ConfigError: a token or the signing secret is missing, or Slack rejects the token.
@@ -135,6 +114,7 @@ def build_slack_app(
         ack_group=settings.drift_ack_group,
         metrics=metrics or Metrics(),
         clock=clock or _utc_now,
+        links=links,
     )
     listeners = ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="slack-ack")
     if resources is not None:
@@ -157,6 +137,21 @@ def build_slack_app(
         msg = f"cannot reach Slack's Web API to verify the bot token: {exc}"
         raise UpstreamUnavailableError(msg, source="slack", setting="SLACK_API_URL") from exc
     app.command("/drift")(handler.on_command)
+    mention = f"<!subteam^{settings.drift_oncall_group}>" if settings.drift_oncall_group else ""
+    clicks = Interactions(Context(backend, surfaces, handler, links, mention))
+
+    @app.action(re.compile(f"^{ids.ACK_PREFIX}"))
+    def on_ack_button(ack: BoltAck, body: dict[str, Any]) -> None:
+        ack()
+        clicks.open_ack_modal(body)
+
+    @app.action(re.compile(r"^drift_(show_diff|logs|unack|open_argocd)$"))
+    def on_button(ack: BoltAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()  # the URL button only needs this: Slack already opened the link
+        clicks.clicked(str(action.get("action_id", "")), body)
+
+    app.view(ids.ACK_MODAL)(clicks.submit)
+    app.event("app_home_opened")(lambda event: clicks.home_opened(event))
     return app
 
 
@@ -211,19 +206,21 @@ class _CommandHandler:
         ack_group: str | None,
         metrics: Metrics,
         clock: Callable[[], datetime],
+        links: ArgoLinks,
     ) -> None:
         self._backend = backend
+        self._links = links
         self._client = client
         self._ack_group = ack_group
         self._members: tuple[float, frozenset[str]] | None = None
         self._members_lock = threading.Lock()
         self._metrics = metrics
         self._clock = clock
-        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="drift-command")
+        self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="drift-command")
 
     def shutdown(self) -> None:
         """Finish the answers in flight, then stop the workers."""
-        self._pool.shutdown(wait=True)
+        self.pool.shutdown(wait=True)
 
     def on_command(self, ack: BoltAck, command: dict[str, Any]) -> None:
         """Bolt listener: answer cheap things in the ack itself, queue the rest."""
@@ -240,7 +237,7 @@ class _CommandHandler:
         _send_ack(ack, render.working())
         user = str(command.get("user_id", ""))
         response_url = str(command.get("response_url", ""))
-        self._pool.submit(self._answer, cmd, user, response_url)
+        self.pool.submit(self._answer, cmd, user, response_url)
 
     def _answer(self, cmd: commands.Command, user: str, response_url: str) -> None:
         message, outcome = self._outcome(cmd, user)
@@ -273,11 +270,13 @@ class _CommandHandler:
         match cmd:
             case commands.AppCmd(name=name):
                 with self._timed("app"):
-                    return render.app_report(backend.app_report(name))
+                    report = backend.app_report(name)
+                return buttons.app_answer(report, self._buttons(ids.SURFACE_APP))
             case commands.LogsCmd(name=name):
                 with self._timed("logs"):
                     stuck = backend.logs_report(name)
-                return render.stuck_app(stuck, self._clock())
+                panel = self._buttons(ids.SURFACE_LOGS)
+                return buttons.logs_answer(stuck, self._clock(), panel)
             case commands.DigestCmd():
                 with self._timed("digest"):
                     blocks, text = backend.digest_preview()
@@ -292,6 +291,32 @@ class _CommandHandler:
                 return render.unack_confirmation(backend.unack(ack_id, user))
             case commands.Help():
                 return render.help_message()
+
+    def _buttons(self, surface: str) -> buttons.Buttons:
+        """Buttons for an answer, knowing which acks are in force (none if Redis is down)."""
+        try:
+            acks = self._backend.acks()
+        except StoreError:
+            acks = []
+        return buttons.Buttons(self._links, acks, now=self._clock(), surface=surface)
+
+    def clock(self) -> datetime:
+        return self._clock()
+
+    def refusal(self, user: str) -> render.Message | None:
+        """Why ``user`` may not ack (the same check as ``/drift ack``), or None."""
+        try:
+            self._check_ack_group(user)
+        except _Refusal as refusal:
+            return refusal.message
+        return None
+
+    def respond(self, response_url: str, payload: dict[str, Any]) -> None:
+        """Send ``payload`` to a click's response_url (edits an ephemeral answer)."""
+        webhook = WebhookClient(
+            response_url, timeout=RESPONSE_TIMEOUT_SECONDS, retry_handlers=retry_handlers()
+        )
+        self._post(webhook, payload)
 
     def _check_ack_group(self, user: str) -> None:
         """With DRIFT_ACK_GROUP set, only its members may ack or unack."""
@@ -364,21 +389,6 @@ class _CommandHandler:
 
 def _send_ack(ack: BoltAck, message: render.Message) -> None:
     ack(text=message.text, blocks=message.blocks or None, response_type="ephemeral")
-
-
-def check_signing(settings: Settings) -> str:
-    """The secret Bolt verifies requests with; `ConfigError` when HTTP mode has none."""
-    if settings.slack_signing_secret is not None:
-        return settings.slack_signing_secret.get_secret_value()
-    if settings.slack_app_token is not None:
-        # Socket Mode needs no signing secret, but /slack/events may still be routed: a random
-        # secret nobody knows makes every HTTP request fail verification instead of passing.
-        return secrets.token_hex(32)
-    msg = (
-        "SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify Slack's requests "
-        "(or set SLACK_APP_TOKEN to use Socket Mode)"
-    )
-    raise ConfigError(msg)
 
 
 def _utc_now() -> datetime:

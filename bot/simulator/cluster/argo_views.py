@@ -16,6 +16,7 @@ from typing import Any
 from bot.core.model import RawObject, ResourceKey
 from bot.simulator.cluster import argo_health, pointers
 from bot.simulator.cluster.index import ClusterIndex
+from bot.simulator.cluster.realism import item_states
 from bot.simulator.http.responses import dumps, dumps_str
 from bot.simulator.scenarios.scenario import key_of
 
@@ -59,13 +60,21 @@ def _items(index: ClusterIndex, app: RawObject) -> list[dict[str, Any]]:
         if key.namespace:
             item["namespace"] = key.namespace
         item["name"] = key.name
-        item["targetState"] = _state(target)
-        item["liveState"] = _state(live)
-        item["normalizedLiveState"] = item["liveState"]
-        item["predictedLiveState"] = item["targetState"]
+        realism = index.scenario.realism
+        if realism is not None:
+            item.update(item_states(realism, app, key, target, live))
+        else:
+            item["targetState"] = _state(target)
+            item["liveState"] = _state(live)
+            item["normalizedLiveState"] = item["liveState"]
+            item["predictedLiveState"] = item["targetState"]
         if live is not None:
             item["resourceVersion"] = str(live["metadata"].get("resourceVersion", ""))
-        if target is not None and (live is None or pointers.semantic_diff(target, live)):
+        if (
+            realism is None
+            and target is not None
+            and (live is None or pointers.semantic_diff(target, live))
+        ):
             item["modified"] = True
         items.append(item)
     return items

@@ -118,6 +118,7 @@ BUILTIN_KINDS: Final[tuple[KindInfo, ...]] = (
     _b("networking.k8s.io/v1", "IngressClass", "ingressclasses", False),
     _b("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", True, "netpol"),
     _b("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", True, "pdb", status=True),
+    _b("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, "hpa"),
     _b(
         "admissionregistration.k8s.io/v1",
         "ValidatingWebhookConfiguration",

@@ -24,6 +24,7 @@ from bot.simulator.cluster import manifests as m
 from bot.simulator.cluster.pointers import DELETE, join
 from bot.simulator.cluster.workloads import crash_loop, running
 from bot.simulator.scenarios.apps import AppBuilder
+from bot.simulator.scenarios.argo_diff_cases import Notes, add_cases, finish
 from bot.simulator.scenarios.builder import ScenarioBuilder
 from bot.simulator.scenarios.scenario import Scenario
 
@@ -73,8 +74,14 @@ def generated(
     now: datetime,
     seed: int = 0,
     resources_per_app: int = 5,
+    *,
+    argo_diff: bool = False,
 ) -> Scenario:
     """A cluster of ``apps`` Applications, ``drifting`` of them OutOfSync across all classes.
+
+    ``argo_diff`` realizes it (`bot.simulator.cluster.realism`) and adds one copy of the
+    `argo_diff_cases` apps per 40 drifting apps (HPA replicas, caBundle, aggregated roles, a
+    person's edit, Helm instance labels, missing, ComparisonError...).
 
     Raises:
         ValueError: counts out of range (``0 <= drifting <= apps``, ``apps >= 1``,
@@ -87,10 +94,12 @@ def generated(
         )
         raise ValueError(msg)
     with objects.gc_paused():
-        return _generate(apps, drifting, now, seed, resources_per_app)
+        return _generate(apps, drifting, now, seed, resources_per_app, argo_diff)
 
 
-def _generate(apps: int, drifting: int, now: datetime, seed: int, per_app: int) -> Scenario:
+def _generate(
+    apps: int, drifting: int, now: datetime, seed: int, per_app: int, argo_diff: bool
+) -> Scenario:
     rng = random.Random(seed)
     b = ScenarioBuilder(now, seed=f"generated-{seed}", verify=False, share=True)
     b.unmanaged(crds.crd("externalsecrets.external-secrets.io"), age=_AGE * 3)
@@ -108,7 +117,12 @@ def _generate(apps: int, drifting: int, now: datetime, seed: int, per_app: int) 
     unhealthy = rng.sample(range(apps), min(apps, 2 * max(1, apps // 1000)))
     for position, index in enumerate(unhealthy):
         (_stuck if position % 2 == 0 else _young)(cluster, index)
-    return b.build()
+    if not argo_diff:
+        return b.build()
+    notes = Notes()
+    for copy in range(max(1, drifting // 40)):
+        add_cases(b, notes, f"-{copy}")
+    return finish(b.build(), notes)
 
 
 def _app(b: ScenarioBuilder, index: int, width: int) -> AppBuilder:

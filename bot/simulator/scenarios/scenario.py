@@ -14,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.model import RawObject, ResourceKey
 from bot.simulator.cluster import pointers
 from bot.simulator.cluster.pointers import DELETE
+
+if TYPE_CHECKING:
+    from bot.simulator.cluster.realism import Realism
 
 __all__ = ["DELETE", "Scenario", "api_group", "key_of"]
 
@@ -62,6 +65,8 @@ class Scenario:
             (bookkeeping ignored), for drifting resources that exist on both sides.
         now: the instant the scenario's relative timestamps were computed from.
         control_plane_namespace: Argo CD's namespace; apps elsewhere use ``ns_name`` tracking.
+        realism: set by `bot.simulator.cluster.realism.realize`: Argo CD's own diff
+            (normalized vs predicted live state) instead of git against live.
     """
 
     applications: list[RawObject] = field(default_factory=list)
@@ -75,6 +80,7 @@ class Scenario:
     expected_paths: dict[ExpectKey, tuple[str, ...]] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     control_plane_namespace: str = "argocd"
+    realism: Realism | None = None
 
     # --- reading ------------------------------------------------------------------------------
 

@@ -17,16 +17,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from slack_bolt import App
 
-from bot.core.model import Ack, AppReport, StuckApp
+from bot.core.model import Ack, AppReport, ScanReport, StuckApp, Totals
 from bot.delivery.http import HttpServer, build_wsgi_app
 from bot.delivery.metrics import Metrics
 from bot.delivery.slack.commands import AckCmd
+from bot.delivery.slack.ids import Target
 from bot.errors import InputError, UnknownAppError
 from bot.settings import Settings
 from bot.wiring import build_slack_app
@@ -95,6 +97,45 @@ class FakeBackend:
     def acks(self) -> list[Ack]:
         self._call("acks")
         return list(self.stored.values())
+
+    def scan(self) -> ScanReport:
+        self._call("scan")
+        findings = tuple(f for r in self.reports.values() for f in r.findings)
+        stuck = tuple(self.stuck.values())
+        totals = Totals(len(self.reports), len(self.reports), len(stuck), len(stuck))
+        return ScanReport(seed.NOW, totals, findings, stuck)
+
+    def ack_target(self, target: Target, duration: timedelta, reason: str, user_id: str) -> Ack:
+        self._call("ack_target", str(target.scope), user_id)
+        self._known(target.app)
+        report = self.reports[target.app]
+        covered = {f.fingerprint for f in report.findings if target.scope.matches(f)}
+        if report.stuck is not None and not target.kind:
+            covered.add(report.stuck.fingerprint)
+        if target.fingerprint and target.fingerprint not in covered:
+            raise InputError(f"the drift of {target.scope} changed since that message")
+        ack = Ack(
+            id=f"a{len(self.stored) + 1}",
+            scope=target.scope,
+            fingerprints=frozenset(covered),
+            by=user_id,
+            reason=reason,
+            created_at=seed.NOW,
+            expires_at=seed.NOW + duration,
+        )
+        self.stored[ack.id] = ack
+        return ack
+
+    def unack_target(self, target: Target, user_id: str) -> list[Ack]:
+        self._call("unack_target", str(target.scope), user_id)
+        gone = [a for a in self.stored.values() if target.fingerprint in a.fingerprints]
+        if not gone:
+            raise InputError("no ack covers that drift")
+        return [self.stored.pop(a.id) for a in gone]
+
+    def refresh_digest(self) -> str:
+        self._call("refresh_digest")
+        return "refreshed"
 
     def unack(self, ack_id: str, user_id: str) -> Ack:
         self._call("unack", ack_id, user_id)

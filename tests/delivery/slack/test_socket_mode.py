@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from urllib.parse import parse_qs
 
 import pytest
 from slack_bolt.request import BoltRequest
 
+from bot.delivery.slack import buttons, ids
 from bot.delivery.slack.app import start_socket_mode
+from bot.delivery.slack.links import ArgoLinks
 from bot.errors import ConfigError
 from bot.wiring import build_slack_app
-from tests.delivery.slack import seed
+from tests.delivery.slack import clicks, seed
 from tests.delivery.slack.conftest import ALICE, Served, make_settings, seed_backend
 from tests.fakes.slack_api import FakeSlackApi, wait_for
 
@@ -46,7 +49,8 @@ def test_socket_mode_request_is_acked_and_answered(fake_slack: FakeSlackApi) -> 
     (posted,) = fake_slack.responses("socket")
     assert posted.accepted
     assert "level=fatal" in posted.text_of_blocks
-    assert backend.calls == [("logs_report", "argo-rollouts")]
+    # The answer draws Ack… or Unack, so it asks which acks are in force.
+    assert backend.calls == [("logs_report", "argo-rollouts"), ("acks",)]
 
 
 def test_http_is_closed_in_socket_mode_without_secret(serve: Callable[..., Served]) -> None:
@@ -63,3 +67,18 @@ def test_socket_mode_needs_the_app_token(fake_slack: FakeSlackApi) -> None:
     app = build_slack_app(seed_backend(), settings)
     with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
         start_socket_mode(app, settings)
+
+
+def test_socket_mode_click_opens_the_ack_modal(fake_slack: FakeSlackApi) -> None:
+    """A button click over the websocket is acknowledged and opens the modal, like over HTTP."""
+    settings = make_settings(fake_slack, slack_app_token=APP_TOKEN, slack_signing_secret=None)
+    app = build_slack_app(seed_backend(), settings, clock=lambda: seed.NOW)
+    panel = buttons.Buttons(ArgoLinks(None), now=seed.NOW, surface=ids.SURFACE_ESCALATION)
+    message = {"blocks": panel.stuck(seed.rollouts_stuck())}
+    form = clicks.block_actions(fake_slack, message, ids.ACK_APP, user=ALICE, ts="1700000000.1")
+    payload = json.loads(parse_qs(form)["payload"][0])
+    response = app.dispatch(BoltRequest(body=payload, mode="socket_mode"))
+    assert response.status == 200
+    wait_for(lambda: fake_slack.views)
+    (modal,) = fake_slack.views.values()
+    assert modal["callback_id"] == ids.ACK_MODAL
