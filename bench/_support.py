@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Final, Protocol
+from urllib.parse import urlencode
 
 import kubernetes.client
 
@@ -71,6 +72,13 @@ class SimHandle(Protocol):
     def count(self, api: str | None = None, path_regex: str | None = None) -> int: ...
     def reset(self) -> None: ...
     def write_kubeconfig(self, path: Path) -> Path: ...
+    def requests(self) -> list[tuple[str, str]]:
+        """(api, path with query) of every request since the last `reset`, in arrival order."""
+        ...
+
+    def degrade(self, app: str) -> str:
+        """Mark Application ``app`` Degraded (a watched change); its new resourceVersion."""
+        ...
 
 
 def _expected_of(scenario: Scenario) -> frozenset[ExpectedId]:
@@ -95,6 +103,12 @@ class _LocalSim:
     def reset(self) -> None:
         self._sim.reset_counters()
 
+    def requests(self) -> list[tuple[str, str]]:
+        return _request_lines(self._sim)
+
+    def degrade(self, app: str) -> str:
+        return degrade(self._sim, app)
+
     def write_kubeconfig(self, path: Path) -> Path:
         return self._sim.write_kubeconfig(path)
 
@@ -117,6 +131,12 @@ class _ChildSim:
 
     def reset(self) -> None:
         self._ask("reset")
+
+    def requests(self) -> list[tuple[str, str]]:
+        return [(str(api), str(path)) for api, path in self._ask("requests")]
+
+    def degrade(self, app: str) -> str:
+        return str(self._ask("degrade", app))
 
     def write_kubeconfig(self, path: Path) -> Path:
         return Path(self._ask("kubeconfig", str(path)))
@@ -143,11 +163,28 @@ def _serve_child(conn: Connection, build: Callable[[], Scenario], latency_ms: fl
             elif command == "reset":
                 sim.reset_counters()
                 conn.send(None)
+            elif command == "requests":
+                conn.send(_request_lines(sim))
+            elif command == "degrade":
+                conn.send(degrade(sim, str(args[0])))
             elif command == "kubeconfig":
                 conn.send(str(sim.write_kubeconfig(Path(args[0]))))
             else:
                 conn.send(None)
                 return
+
+
+def degrade(sim: Simulator, app: str) -> str:
+    raw = next(a for a in sim.scenario.applications if a["metadata"]["name"] == app)
+    status = {**raw["status"], "health": {**raw["status"]["health"], "status": "Degraded"}}
+    return sim.change({**raw, "status": status})
+
+
+def _request_lines(sim: Simulator) -> list[tuple[str, str]]:
+    return [
+        (r.api, f"{r.path}?{urlencode(r.query, doseq=True)}" if r.query else r.path)
+        for r in sim.requests
+    ]
 
 
 @contextmanager

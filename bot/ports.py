@@ -44,6 +44,10 @@ class ClusterReader(Protocol):
         """Every object of one type, cluster-wide (paged); any kind, so plain manifests."""
         ...
 
+    def iter_objects(self, ref: KindRef, namespace: str = "") -> Iterator[RawObject]:
+        """`list_objects` (of one namespace if given) as it arrives, page by page."""
+        ...
+
     def pods_of(self, workload: ResourceKey) -> list[RawPod]:
         """Pods owned by a workload (Deployment→ReplicaSet→Pod, StatefulSet, DaemonSet, Job,
         Rollout), verified through ``ownerReferences``; a Pod key returns that pod."""
@@ -57,6 +61,26 @@ class ClusterReader(Protocol):
 
     def check(self) -> None:
         """Raise an `UpstreamError` unless the API answers (for readiness probes)."""
+        ...
+
+
+class ApplicationSink(Protocol):
+    """Where an informer delivers the Applications it lists and watches (the fleet model)."""
+
+    def replace(self, namespace: str, items: list[RawObject], resource_version: str) -> None:
+        """A full list of ``namespace``: it replaces everything known there."""
+        ...
+
+    def apply(self, namespace: str, event_type: str, obj: RawObject) -> None:
+        """One watch event: ADDED, MODIFIED or DELETED."""
+        ...
+
+    def heard(self, namespace: str) -> None:
+        """The watch confirmed ``namespace`` is current (a bookmark, a clean end of a watch)."""
+        ...
+
+    def failed(self, namespace: str, why: str) -> None:
+        """Listing or watching ``namespace`` failed; the informer retries with backoff."""
         ...
 
 

@@ -82,7 +82,7 @@ class Facts:
     owners: Mapping[ResourceKey, tuple[TrackingName, ...]] = field(default_factory=dict)
     """Resource → tracking names of every app listing it (see `index_owners`; the service
     builds the same index incrementally while the app list streams in)."""
-    inventory: Mapping[KindRef, Sequence[RawObject]] = field(default_factory=dict)
+    inventory: usage.Inventory = field(default_factory=dict)
     """Results of `Needs.lookups`; a missing key means the list could not be read."""
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     """Argo CD's resource tracking method (``argocd-cm``)."""

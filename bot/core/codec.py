@@ -67,6 +67,7 @@ def scan_report_from_json(d: object, path: str = ROOT) -> ScanReport:
         errors=tuple(ScanError(**e) for e in obj["errors"]),
         health=dict(obj.get("health", {})),
         sync=dict(obj.get("sync", {})),
+        fleet_as_of=_opt_time(obj.get("fleet_as_of")),
     )
 
 
@@ -83,6 +84,7 @@ def app_report_from_json(d: object, path: str = ROOT) -> AppReport:
         findings=tuple(_finding(f) for f in obj["findings"]),
         stuck=None if stuck is None else _stuck(stuck),
         errors=tuple(ScanError(**e) for e in obj["errors"]),
+        fleet_as_of=_opt_time(obj.get("fleet_as_of")),
     )
 
 

@@ -67,13 +67,47 @@ def parse_application(raw: RawApplication, control_plane_namespace: str) -> Appl
         destination_server=_opt(destination, "server", str, f"{where}.spec.destination") or "",
         destination_name=_opt(destination, "name", str, f"{where}.spec.destination") or "",
         resources=tuple(
-            _resource_status(item, f"{where}.status.resources[{i}]")
+            _well_typed_status(item) or _resource_status(item, f"{where}.status.resources[{i}]")
             for i, item in enumerate(_list(status, "resources", f"{where}.status"))
         ),
         conditions=tuple(
             _condition(item, f"{where}.status.conditions[{i}]")
             for i, item in enumerate(_list(status, "conditions", f"{where}.status"))
         ),
+    )
+
+
+def _well_typed_status(item: object) -> ResourceStatus | None:
+    """The common case of `_resource_status` without building its error context.
+
+    A fleet of 2,000 apps lists ~37,000 status entries; formatting a JSON path for each (only
+    ever used in an error) was a third of parsing them. ``None`` sends anything unusual down
+    the checked path, which reports it.
+    """
+    if not isinstance(item, dict):
+        return None
+    group, kind, namespace, name = (item.get(f) for f in ("group", "kind", "namespace", "name"))
+    version, status = item.get("version"), item.get("status")
+    prune, hook = item.get("requiresPruning"), item.get("hook")
+    if not (
+        type(kind) is str
+        and kind
+        and type(name) is str
+        and name
+        and (group is None or type(group) is str)
+        and (namespace is None or type(namespace) is str)
+        and (version is None or type(version) is str)
+        and (status is None or type(status) is str)
+        and (prune is None or type(prune) is bool)
+        and (hook is None or type(hook) is bool)
+    ):
+        return None
+    return ResourceStatus(
+        key=ResourceKey(group or "", kind, namespace or "", name),
+        version=version or "",
+        status=status or None,
+        requires_pruning=bool(prune),
+        hook=bool(hook),
     )
 
 

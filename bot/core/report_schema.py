@@ -92,8 +92,11 @@ SCHEMAS: Final[dict[str, Any]] = {
             "errors": _list("ScanError"),
             "health": {"type": "object", "additionalProperties": STR},
             "sync": {"type": "object", "additionalProperties": STR},
+            "fleet_as_of": _TIME,
         },
-        optional=("health", "sync"),  # servers before per-app status did not send them
+        # servers before per-app status did not send health and sync; fleet_as_of only
+        # answers from the watched fleet model of `serve` carry
+        optional=("health", "sync", "fleet_as_of"),
     ),
     "AppReport": obj(
         {
@@ -105,7 +108,9 @@ SCHEMAS: Final[dict[str, Any]] = {
             "findings": _list("Finding"),
             "stuck": {"oneOf": [ref("StuckApp"), {"type": "null"}]},
             "errors": _list("ScanError"),
-        }
+            "fleet_as_of": _TIME,
+        },
+        optional=("fleet_as_of",),  # only answers from serve's watched fleet model carry it
     ),
 }
 """Every report object by name; references between them use `ref`."""

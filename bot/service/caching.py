@@ -57,7 +57,11 @@ class CachedClassifier:
         clock: Callable[[], float] = time.monotonic,
         max_entries: int = DEFAULT_MAX_ENTRIES,
         max_concurrent_misses: int | None = None,
+        version: Callable[[Sequence[str]], Hashable] | None = None,
     ) -> None:
+        """``version`` (the fleet model's, in ``serve``) names what an answer was computed
+        from; it joins the cache key, so a watched change to an app makes its next answer
+        fresh at once instead of after the TTL."""
         if max_entries < 1:
             raise ValueError(f"max_entries must be at least 1, got {max_entries}")
         # Uncached scans are CPU-heavy (parsing, diffing) and share one interpreter with the
@@ -73,19 +77,26 @@ class CachedClassifier:
         self._lock = threading.Lock()
         self._entries: dict[Hashable, _Entry] = {}
         self._flights: dict[Hashable, _Flight] = {}
+        self._version = version
 
     def scan(self, only: Sequence[str] = ()) -> ScanReport:
         """The inner scan, shared with identical calls within the TTL."""
         selected = tuple(only)
-        return self._call(("scan", selected), lambda: self._inner.scan(selected))
+        key = self._key("scan", selected)
+        return self._call(key, lambda: self._inner.scan(selected))
 
     def app_report(self, name: str) -> AppReport:
         """The inner app report, shared with identical calls within the TTL."""
-        return self._call(("app", name), lambda: self._inner.app_report(name))
+        return self._call(self._key("app", (name,)), lambda: self._inner.app_report(name))
 
     def logs_report(self, name: str) -> StuckApp:
         """The inner logs report, shared with identical calls within the TTL."""
-        return self._call(("logs", name), lambda: self._inner.logs_report(name))
+        return self._call(self._key("logs", (name,)), lambda: self._inner.logs_report(name))
+
+    def _key(self, method: str, names: tuple[str, ...]) -> Hashable:
+        if self._version is None:
+            return (method, names)
+        return (method, names, self._version(names))
 
     def __len__(self) -> int:
         """Answers held right now, expired ones not yet dropped included (for metrics)."""

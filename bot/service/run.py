@@ -15,19 +15,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from queue import SimpleQueue
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.model import (
     Application,
     Finding,
     KindRef,
     ManagedResource,
-    RawObject,
     ResourceKey,
     ScanError,
     StuckApp,
 )
 from bot.core.raw import RawCRD, RawManagedResources, RawPod, TrackingName
+from bot.core.reference_index import ReferenceIndex
 from bot.errors import DriftBotError, InputError, UnknownAppError, UpstreamError
 from bot.service.pipeline import Lane, Once
 
@@ -41,7 +41,8 @@ class Diff:
 
     managed: tuple[ManagedResource, ...]
     crds: Mapping[tuple[str, str], RawCRD]
-    inventory: Mapping[KindRef, Sequence[RawObject]]
+    inventory: Mapping[KindRef, ReferenceIndex]
+    """The usage lists the app needs, each indexed once per scan and shared by every app."""
 
 
 NO_DIFF = Diff(managed=(), crds={}, inventory={})
@@ -53,6 +54,16 @@ class HealthOutcome:
 
     stuck: StuckApp | None
     errors: tuple[ScanError, ...] = ()
+
+
+Lookup = tuple[KindRef, tuple[str, ...]]
+"""A usage list and the namespaces to read it in (``()``: cluster-wide)."""
+
+
+class OwnerIndex(Protocol):
+    """Which apps list each resource: built while listing (`Owners`) or kept live (`FleetModel`)."""
+
+    def of(self, keys: Iterable[ResourceKey]) -> dict[ResourceKey, tuple[TrackingName, ...]]: ...
 
 
 class Owners:
@@ -109,11 +120,13 @@ class Run:
     lane: Lane
     """Where diffs queue (the pool's width at a time)."""
     crds: Once[tuple[str, str], RawCRD | None]
-    lookups: Once[KindRef, list[RawObject]]
+    lookups: Once[Lookup, ReferenceIndex]
     pods: Once[ResourceKey, list[RawPod]]
     """Pods per workload: an app's workloads are read side by side, not one after another."""
     apps: list[Application] = field(default_factory=list)
-    owners: Owners = field(default_factory=Owners)
+    fleet_as_of: datetime | None = None
+    """Set when the apps came from the watched fleet model: how fresh it was."""
+    owners: OwnerIndex = field(default_factory=Owners)
     errors: list[ScanError] = field(default_factory=list)
     diffs: dict[AppId, Future[Diff]] = field(default_factory=dict)
     """Diffs in flight or not yet classified."""

@@ -44,7 +44,6 @@ from bot.core.model import (
     AppReport,
     Finding,
     KindRef,
-    RawObject,
     ScanError,
     ScanReport,
     StuckApp,
@@ -52,15 +51,19 @@ from bot.core.model import (
 )
 from bot.core.parse import parse_application, parse_managed_resources
 from bot.core.raw import RawCRD
+from bot.core.reference_index import ReferenceIndex
 from bot.core.tracking import TrackingConfig
 from bot.errors import DriftBotError, InputError, UpstreamError
 from bot.ports import ArgoReader, ClusterReader
+from bot.service.fleet import FleetModel
 from bot.service.pipeline import Lane, Once, read_ahead
 from bot.service.run import (
     NO_DIFF,
     AppId,
     Classified,
     Diff,
+    Lookup,
+    Owners,
     Run,
     app_id,
     once_errors,
@@ -93,8 +96,13 @@ class DriftService:
         concurrency: int,
         clock: Callable[[], datetime],
         tracking: TrackingConfig | None = None,
+        fleet: FleetModel | None = None,
+        on_close: Sequence[Callable[[], None]] = (),
     ) -> None:
         self._tracking = tracking or TrackingConfig()
+        self._fleet = fleet
+        """The live model `serve` keeps (watched); questions start from it once it is ready."""
+        self._on_close = tuple(on_close)
         self._cluster = cluster
         self._argo = argo
         self._control_plane = control_plane_namespace
@@ -103,7 +111,9 @@ class DriftService:
         self._clock = clock
 
     def close(self) -> None:
-        """Release the upstream connection pools."""
+        """Stop watching (if this service has a fleet model) and release the connection pools."""
+        for stop in self._on_close:
+            stop()
         for client in (self._cluster, self._argo):
             close = getattr(client, "close", None)
             if callable(close):
@@ -131,6 +141,7 @@ class DriftService:
             errors=tuple(run.errors),
             health={a.name: a.health_status for a in selected},
             sync={a.name: a.sync_status for a in selected},
+            fleet_as_of=run.fleet_as_of,
         )
         log.info(
             "scan done apps=%d findings=%d stuck=%d errors=%d seconds=%.2f",
@@ -157,6 +168,7 @@ class DriftService:
             findings=findings,
             stuck=stuck.get(app.name),
             errors=tuple(run.errors),
+            fleet_as_of=run.fleet_as_of,
         )
 
     def logs_report(self, name: str) -> StuckApp:
@@ -182,13 +194,23 @@ class DriftService:
             pool=pool,
             lane=Lane(pool, window=self._concurrency),
             crds=Once(lambda k: self._cluster.get_crd(*k)),
-            lookups=Once(self._cluster.list_objects),
+            lookups=Once(self._references),
             pods=Once(self._cluster.pods_of),
         )
         try:
-            for app in self._listed(run):
-                run.owners.add(app)
-                self._classify_arrived(run)
+            fleet = self._fleet if self._fleet is not None and self._fleet.ready() else None
+            if fleet is None:
+                owners = run.owners = Owners()
+                for app in self._listed(run):
+                    owners.add(app)
+                    self._classify_arrived(run)
+            else:
+                # The watched model replaces the list: no Application is read for this answer.
+                snapshot = fleet.snapshot(only)
+                run.owners = fleet
+                run.fleet_as_of = snapshot.as_of
+                run.errors.extend(snapshot.errors)
+                run.apps.extend(self._admit(run, app) for app in snapshot.apps)
             yield run
         finally:
             # Work nobody will read (an unknown app name, an error) is dropped, not awaited.
@@ -226,6 +248,19 @@ class DriftService:
 
     # --- drift --------------------------------------------------------------------------------
 
+    def _references(self, lookup: Lookup) -> ReferenceIndex:
+        """(Worker) one cluster-wide list, reduced page by page to its reference index.
+
+        Fetched at most once per scan, and only when some app's zombie candidate needs it; the
+        raw objects never outlive their page, so 40,000 pods cost their references, not 200 MB.
+        """
+        ref, namespaces = lookup
+        builder = usage.index_builder(ref)
+        for namespace in namespaces or ("",):
+            for obj in self._cluster.iter_objects(ref, namespace):
+                builder.add(obj)
+        return builder.finish()
+
     def _diff(self, run: Run, app: Application) -> Diff:
         """(Worker) the app's diff, then the CRDs and lists its classification will read."""
         raw = self._argo.managed_resources(app.name, app.namespace)
@@ -237,10 +272,11 @@ class DriftService:
             crd = run.crds.get(crd_key, app.name)
             if crd is not None:
                 crds[crd_key] = crd
-        inventory: dict[KindRef, Sequence[RawObject]] = {}
+        inventory: dict[KindRef, ReferenceIndex] = {}
+        scopes = _scopes(run, app)
         for ref in sorted(needs.lookups):
             # A lookup that fails stays absent: the core then refuses to call anything safe.
-            found = run.lookups.get(ref, app.name)
+            found = run.lookups.get((ref, scopes.get(ref, ())), app.name)
             if found is not None:
                 inventory[ref] = found
         return Diff(managed=managed, crds=crds, inventory=inventory)
@@ -305,6 +341,14 @@ def _arrived(queue: SimpleQueue[AppId], key: AppId, _: Future[Diff]) -> None:
     queue.put(key)
 
 
+def _scopes(run: Run, app: Application) -> dict[KindRef, tuple[str, ...]]:
+    """Where to read each usage list: cluster-wide for a scan (one list serves every app),
+    only the namespaces the app's leftovers can be used from for a one-app question."""
+    if not run.only:
+        return {}
+    return usage.lookup_namespaces(r.key for r in app.drifting_resources if r.requires_pruning)
+
+
 def _prefetch(run: Run, app: Application) -> None:
     """Start the CRD and usage-list reads the app's diff will most likely ask for.
 
@@ -312,11 +356,12 @@ def _prefetch(run: Run, app: Application) -> None:
     CRD, an extra one awaiting pruning needs the lists that show who uses it. A guess that the
     diff does not confirm costs one read per kind and scan, and reports no error.
     """
+    scopes = _scopes(run, app)
     for status in app.drifting_resources:
         if status.hook:
             continue
         if status.requires_pruning:
             for ref in usage.lookups_for(status.key, None):
-                run.lookups.prefetch(ref, run.pool)
+                run.lookups.prefetch((ref, scopes.get(ref, ())), run.pool)
         elif status.key.group not in classify.BUILTIN_GROUPS:
             run.crds.prefetch((status.key.group, status.key.kind), run.pool)

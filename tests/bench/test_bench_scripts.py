@@ -34,16 +34,29 @@ def _summary(script: str, *args: str) -> dict[str, str]:
 
 
 def test_scan_bench_matches_the_baseline_with_the_simulator_in_a_child() -> None:
-    """scan.py finds the same drift on both paths and reports requests and a ratio."""
+    """scan.py finds the same drift on both paths and reports requests, floor and ratios."""
     out = _summary(
-        "scan.py", "--apps", "60", "--drifting", "16", "--latency-ms", "0", "--repeat", "1"
+        "scan.py",
+        *("--apps", "60", "--drifting", "16", "--latency-ms", "0", "--repeat", "1"),
+        "--baseline",
     )
     assert out["kind"] == "scan"
     assert out["match"] == "yes"
-    assert out["findings"] == "16/16"
+    # 16 drifts over every class, plus the realistic fleet's extra leftovers on 5 of those apps
+    assert out["findings"] == "21/21"
     assert int(out["requests_fast"]) > 0
     assert int(out["requests_baseline"]) > 0
     assert float(out["ratio"]) > 0
+    assert float(out["floor_s"]) > 0
+    assert float(out["over_floor"]) > 0
+
+
+def test_scan_bench_prints_the_cost_per_app_table() -> None:
+    """--sizes runs each fleet size in its own process and prints one row per size."""
+    out = _summary("scan.py", "--sizes", "20,40", "--latency-ms", "0", "--repeat", "1")
+    assert out["kind"] == "scan-table"
+    assert out["sizes"] == "20/40"
+    assert len(out["ms_per_app"].split("/")) == 2
 
 
 def test_app_bench_reports_the_big_apps_ground_truth() -> None:
@@ -68,6 +81,19 @@ def test_digest_bench_stays_within_slacks_limits() -> None:
     assert out["within_limits"] == "yes"
     assert int(out["blocks"]) <= 50
     assert int(out["baseline_blocks"]) == 400
+
+
+def test_watched_bench_answers_from_the_model_without_listing() -> None:
+    """watched.py: one-app answers from the watched model, a change seen, no Application list."""
+    out = _summary(
+        "watched.py",
+        *("--apps", "30", "--drifting", "10", "--questions", "5"),
+        *("--latency-ms", "0", "--sim", "inprocess"),
+    )
+    assert out["kind"] == "watched"
+    assert out["ok"] == "yes"
+    assert out["lists"] == "0"
+    assert float(out["change_seen_s"]) >= 0
 
 
 def test_scenario_bench_builds_the_requested_fleet() -> None:

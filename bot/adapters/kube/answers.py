@@ -11,6 +11,7 @@ from typing import Any, Final
 import urllib3.exceptions
 from kubernetes.client.exceptions import ApiException
 
+from bot.adapters.kube import decoding
 from bot.core.model import RawObject
 from bot.core.redact import redact
 from bot.errors import (
@@ -91,7 +92,7 @@ def _status_message(body: str | None, *, fallback: str) -> str:
 
 def json_value(body: bytes | str, what: str) -> Any:
     try:
-        return json.loads(body)
+        return decoding.loads(body)
     except ValueError as exc:
         msg = f"Kubernetes answered {what} with a body that is not JSON: {_described(body, exc)}"
         raise InputError(msg) from exc

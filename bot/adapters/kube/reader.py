@@ -145,11 +145,21 @@ class KubeReader:
         Raises:
             ValueError: ``ref`` names Secrets, which the bot never reads (its role cannot).
         """
+        return list(self.iter_objects(ref))
+
+    def iter_objects(self, ref: KindRef, namespace: str = "") -> Iterator[RawObject]:
+        """`list_objects` (of one ``namespace`` if given), a page at a time: a caller that
+        reduces each object as it comes (the usage index) never holds more than one page.
+
+        Raises:
+            ValueError: ``ref`` names Secrets, which the bot never reads (its role cannot).
+        """
         if ref.group == "" and ref.plural == "secrets":
             msg = "drift-bot never reads Secrets; its ClusterRole does not grant them"
             raise ValueError(msg)
-        path = collection_path(ref.group, ref.version, ref.plural)
-        return list(self._list(path, f"list {ref.plural}{group_suffix(ref.group)}"))
+        path = collection_path(ref.group, ref.version, ref.plural, namespace)
+        where = f" in namespace {namespace}" if namespace else ""
+        return self._list(path, f"list {ref.plural}{group_suffix(ref.group)}{where}")
 
     def pods_of(self, workload: ResourceKey) -> list[raw.RawPod]:
         """Pods owned by a workload, verified through ``ownerReferences``.
@@ -212,7 +222,9 @@ class KubeReader:
     # --- paging ---------------------------------------------------------------------------
 
     def _application_page(self, namespace: str, token: str | None) -> Any:
-        return self._custom.list_namespaced_custom_object(
+        # Raw bytes, decoded by `json_value` with the collector paused (`decoding`): the
+        # client's own deserializer would decode 6 MB pages with it running.
+        response = self._custom.list_namespaced_custom_object(
             APP_GROUP,
             APP_VERSION,
             namespace,
@@ -220,7 +232,9 @@ class KubeReader:
             limit=self._page_size,
             _continue=token,
             _request_timeout=self._timeout,
+            _preload_content=False,
         )
+        return json_value(response.data, f"list {APP_PLURAL}.{APP_GROUP} in {namespace}")
 
     def _list(self, path: str, action: str, *, selector: str = "") -> Iterator[RawObject]:
         def fetch(token: str | None) -> Any:

@@ -204,9 +204,12 @@ class ScanReport:
     """App name → health status, for renderers that show per-app health."""
     sync: Mapping[AppName, str] = field(default_factory=dict)
     """App name → sync status: a Synced app can still hold leftovers (hooks kept by prune off)."""
+    fleet_as_of: datetime | None = None
+    """When the answer came from ``serve``'s watched model: the last moment every watched
+    namespace was confirmed current (JSON ``fleet_as_of``, sent only then)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "generated_at": iso(self.generated_at),
             "apps": self.totals.to_json(),
             "findings": [f.to_json() for f in self.findings],
@@ -215,6 +218,9 @@ class ScanReport:
             "health": dict(self.health),
             "sync": dict(self.sync),
         }
+        if self.fleet_as_of is not None:
+            out["fleet_as_of"] = iso(self.fleet_as_of)
+        return out
 
 
 def iso(value: datetime | None) -> str | None:
@@ -235,9 +241,11 @@ class AppReport:
     findings: tuple[Finding, ...] = ()
     stuck: StuckApp | None = None
     errors: tuple[ScanError, ...] = ()
+    fleet_as_of: datetime | None = None
+    """As `ScanReport.fleet_as_of`: how fresh the watched model this answer came from was."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "generated_at": iso(self.generated_at),
             "app": self.app,
             "sync": self.sync_status,
@@ -247,3 +255,6 @@ class AppReport:
             "stuck": self.stuck.to_json() if self.stuck else None,
             "errors": [e.to_json() for e in self.errors],
         }
+        if self.fleet_as_of is not None:
+            out["fleet_as_of"] = iso(self.fleet_as_of)
+        return out

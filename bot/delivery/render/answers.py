@@ -248,6 +248,14 @@ def pod_sections(stuck: StuckApp, now: datetime, more: str) -> list[Block]:
     return sections
 
 
+def _fresh(report: AppReport) -> str:
+    """How current serve's watched app list was (answers from a fresh list say nothing)."""
+    if report.fleet_as_of is None:
+        return ""
+    age = max(0, int((report.generated_at - report.fleet_as_of).total_seconds()))
+    return f" (app list watched, {age}s old)"
+
+
 def _overview(report: AppReport) -> str:
     since = (
         f" for {format_duration(report.generated_at - report.health_since)}"
@@ -255,7 +263,7 @@ def _overview(report: AppReport) -> str:
         else ""
     )
     health = escape(report.health_status)
-    lines = [f"Health *{health}*{since} · as of {when(report.generated_at)}"]
+    lines = [f"Health *{health}*{since} · as of {when(report.generated_at)}{_fresh(report)}"]
     if report.findings:
         n = len(report.findings)
         lines.append(

@@ -2,7 +2,7 @@
 
 Only what a read-only drift bot may do is served: Secrets are always 403 (the bot's ClusterRole
 must not grant them, so a request for one is a bug to surface), write verbs are refused by the
-server before reaching this module, and ``watch`` is not offered.
+server before reaching this module; ``watch=true`` is answered by `bot.simulator.http.watch`.
 """
 
 from __future__ import annotations

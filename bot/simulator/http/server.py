@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,9 +26,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from bot.core.model import RawObject
 from bot.simulator.cluster.index import ClusterIndex
 from bot.simulator.cluster.objects import gc_paused
 from bot.simulator.http import responses
+from bot.simulator.http import watch as watching
 from bot.simulator.http.argocd_api import ArgoApi
 from bot.simulator.http.faults import Fault, FaultBook
 from bot.simulator.http.kube_api import ContinueTokens, KubeApi
@@ -83,6 +86,8 @@ class Simulator:
         self._argo = ArgoApi(self._current_index, token)
         self._servers: dict[str, _Server] = {}
         self._threads: list[threading.Thread] = []
+        self.watches = watching.WatchHub()  # what ?watch=true streams (see `change`)
+        self._last_change = 0
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -106,6 +111,7 @@ class Simulator:
 
     def stop(self) -> None:
         """Stop both listeners and close the connections clients keep alive."""
+        self.watches.close()
         for server in self._servers.values():
             server.shutdown()
             server.close_connections()
@@ -130,6 +136,20 @@ class Simulator:
         """Re-read the scenario after a test changed it (requests in flight finish on the old)."""
         with gc_paused():
             self._index = ClusterIndex(self.scenario)
+
+    def change(self, obj: RawObject, *, deleted: bool = False) -> str:
+        """Add, replace or delete ``obj`` at the next resourceVersion (returned); watches see it."""
+        rv = self._last_change = self._resource_version() + 1
+        event = watching.apply_change(self.scenario, obj, rv, deleted=deleted)
+        self.reload()
+        (index := self._current_index()).resource_version = str(rv)  # newest, even if deleted
+        info = index.preferred.get((event.group, event.kind))
+        self.watches.publish(event.placed(info.plural if info else event.kind.lower() + "s"))
+        return str(rv)
+
+    def expire_watch_history(self) -> None:
+        """Compact the history as etcd does: an unrelated write, then older versions get 410."""
+        self.watches.expire(int(self.change(watching.COMPACTION_MARKER)))
 
     def _current_index(self) -> ClusterIndex:
         if self._index is None:
@@ -206,6 +226,9 @@ class Simulator:
     def reset_counters(self) -> None:
         with self._records_lock:
             self._records.clear()
+
+    def _resource_version(self) -> int:  # never goes back, even when the newest object goes
+        return max(int(self._current_index().resource_version), self._last_change)
 
     def _record(self, record: RequestRecord) -> None:
         with self._records_lock:
@@ -335,6 +358,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # hang: drop the connection without an answer
             return
         headers = {name.lower(): value for name, value in self.headers.items()}
+        if response is None and api == "kube" and _bearer(headers) == sim.token:
+            watch = watching.watch_request([p for p in url.path.split("/") if p], query)
+            if watch is not None:
+                body = watching.ChunkedBody(self, self.wfile)
+                produce = partial(sim.watches.stream, watch, sim._resource_version, body.write)
+                watching.stream_safely(body, produce)
+                self.close_connection = True
+                return
         if response is None:
             response = sim._answer(api, self.command, url.path, query, headers)
         self._send(response, api)

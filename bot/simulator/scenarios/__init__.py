@@ -1,5 +1,6 @@
 """The scenarios the simulator ships: ``seed`` (the write-up's 52-app cluster), ``generated``
-and ``argo_diff_cases`` (one resource per way Argo CD's predicted live state differs from git).
+and ``argo_diff_cases`` (one resource per way Argo CD's predicted live state differs from git),
+``fleet`` (generated with realistic workloads and sizes).
 
 All return a fresh `Scenario` (tests may change it before starting a `Simulator`); every
 timestamp is relative to the ``now`` passed in, so ages ("Progressing for 21 days") hold
@@ -18,6 +19,7 @@ from typing import Final
 
 from bot.simulator.cluster.realism import Realism, realize
 from bot.simulator.scenarios import argo_diff_cases as _cases
+from bot.simulator.scenarios.fleet import Realistic
 from bot.simulator.scenarios.generator import CLASSES, SECOND_NAMESPACE, generated
 from bot.simulator.scenarios.scenario import Scenario
 from bot.simulator.scenarios.seed_cluster import build_seed
@@ -29,6 +31,7 @@ __all__ = [
     "Realism",
     "Scenario",
     "argo_diff_cases",
+    "fleet",
     "generated",
     "realize",
     "seed",
@@ -36,6 +39,13 @@ __all__ = [
 
 ARGO_DIFF: Final = True
 """Whether `seed` serves Argo CD's own diff by default."""
+
+
+def fleet(
+    apps: int, drifting: int, now: datetime, seed: int = 0, *, argo_diff: bool = False
+) -> Scenario:
+    """`generated` shaped like a real fleet (`scenarios.fleet`): pods, sizes, zombies."""
+    return generated(apps, drifting, now, seed, argo_diff=argo_diff, shape=Realistic(seed))
 
 
 def seed(now: datetime, *, argo_diff: bool = ARGO_DIFF) -> Scenario:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from bot.core.model import TRACKING_ID_ANNOTATION, RawObject
 from bot.simulator.cluster import crds, objects
@@ -27,6 +27,9 @@ from bot.simulator.scenarios.apps import AppBuilder
 from bot.simulator.scenarios.argo_diff_cases import Notes, add_cases, finish
 from bot.simulator.scenarios.builder import ScenarioBuilder
 from bot.simulator.scenarios.scenario import Scenario
+
+if TYPE_CHECKING:
+    from bot.simulator.scenarios.fleet import Shape
 
 CLASSES: Final = (
     "schema-defaults",
@@ -76,12 +79,15 @@ def generated(
     resources_per_app: int = 5,
     *,
     argo_diff: bool = False,
+    shape: Shape | None = None,
 ) -> Scenario:
     """A cluster of ``apps`` Applications, ``drifting`` of them OutOfSync across all classes.
 
     ``argo_diff`` realizes it (`bot.simulator.cluster.realism`) and adds one copy of the
     `argo_diff_cases` apps per 40 drifting apps (HPA replicas, caBundle, aggregated roles, a
-    person's edit, Helm instance labels, missing, ComparisonError...).
+    person's edit, Helm instance labels, missing, ComparisonError...). ``shape`` replaces the
+    few base resources per app by a realistic workload (`bot.simulator.scenarios.fleet`); the
+    drifts, namespaces and unhealthy apps stay the same.
 
     Raises:
         ValueError: counts out of range (``0 <= drifting <= apps``, ``apps >= 1``,
@@ -94,11 +100,17 @@ def generated(
         )
         raise ValueError(msg)
     with objects.gc_paused():
-        return _generate(apps, drifting, now, seed, resources_per_app, argo_diff)
+        return _generate(apps, drifting, now, seed, resources_per_app, argo_diff, shape)
 
 
 def _generate(
-    apps: int, drifting: int, now: datetime, seed: int, per_app: int, argo_diff: bool
+    apps: int,
+    drifting: int,
+    now: datetime,
+    seed: int,
+    per_app: int,
+    argo_diff: bool,
+    shape: Shape | None = None,
 ) -> Scenario:
     rng = random.Random(seed)
     b = ScenarioBuilder(now, seed=f"generated-{seed}", verify=False, share=True)
@@ -109,20 +121,25 @@ def _generate(
     for ns in namespaces:
         b.unmanaged(m.namespace(ns, labels={"kubernetes.io/metadata.name": ns}), age=_AGE * 3)
     cluster = _Cluster(b, [_app(b, i, width) for i in range(apps)])
-    for app in cluster.apps:
+    for index, app in enumerate(cluster.apps):
+        if shape is not None:
+            shape.base(cluster, app, index)
+            continue
         for r in range(per_app):
             _BASE[r % len(_BASE)](cluster, app, r)
     for order, index in enumerate(sorted(rng.sample(range(apps), drifting))):
         _DRIFTS[order % len(CLASSES)](cluster, index, order // len(CLASSES))
+        if shape is not None:
+            shape.drifted(cluster, index, order)
     unhealthy = rng.sample(range(apps), min(apps, 2 * max(1, apps // 1000)))
     for position, index in enumerate(unhealthy):
         (_stuck if position % 2 == 0 else _young)(cluster, index)
     if not argo_diff:
-        return b.build()
+        return b.build() if shape is None else shape.finish(b.build())
     notes = Notes()
     for copy in range(max(1, drifting // 40)):
         add_cases(b, notes, f"-{copy}")
-    return finish(b.build(), notes)
+    return finish(b.build() if shape is None else shape.finish(b.build()), notes)
 
 
 def _app(b: ScenarioBuilder, index: int, width: int) -> AppBuilder:

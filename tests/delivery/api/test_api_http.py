@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterator
@@ -296,11 +297,14 @@ def test_openapi_references_all_resolve(client: httpx.Client) -> None:
 
 
 def test_openapi_schemas_list_every_field_the_model_writes(client: httpx.Client) -> None:
-    """The ScanReport, Finding, StuckApp and AppReport schemas name exactly the JSON keys."""
+    """The ScanReport, Finding, StuckApp and AppReport schemas name exactly the JSON keys
+    (with the optional ``fleet_as_of`` of answers from serve's watched model)."""
     schemas = client.get("openapi.json").json()["components"]["schemas"]
-    report = scan_report().to_json()
+    as_of = scan_report().generated_at
+    report = dataclasses.replace(scan_report(), fleet_as_of=as_of).to_json()
     assert set(schemas["ScanReport"]["properties"]) == set(report)
     assert set(schemas["Finding"]["properties"]) == set(report["findings"][0])
     assert set(schemas["StuckApp"]["properties"]) == set(report["stuck"][0])
     assert set(schemas["PodDiagnosis"]["properties"]) == set(report["stuck"][0]["pods"][0])
-    assert set(schemas["AppReport"]["properties"]) == set(app_report().to_json())
+    watched = dataclasses.replace(app_report(), fleet_as_of=as_of)
+    assert set(schemas["AppReport"]["properties"]) == set(watched.to_json())

@@ -327,3 +327,10 @@ def _ack(ident: str, by: str, reason: str, days: int = 2) -> Ack:
         created_at=seed.NOW,
         expires_at=seed.NOW + timedelta(days=days),
     )
+
+
+def test_answers_from_the_watched_fleet_say_how_fresh_it_was() -> None:
+    report = seed.rollouts_report()
+    assert not any("watched" in t for t in texts(render.app_report(report)))
+    watched = replace(report, fleet_as_of=report.generated_at - timedelta(seconds=4))
+    assert any("(app list watched, 4s old)" in t for t in texts(render.app_report(watched)))
