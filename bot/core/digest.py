@@ -167,6 +167,8 @@ class Digest:
     """``False`` when the ack store was down: acked drift is shown as open, and says so."""
     acked_stuck: frozenset[AppName] = field(default_factory=frozenset)
     """Stuck apps whose current incident an ack covers (still listed first, marked acked)."""
+    late: tuple[datetime, str] | None = None
+    """When a postponed digest was due, and why it is late (e.g. Redis was unreachable)."""
 
     @property
     def open_count(self) -> int:

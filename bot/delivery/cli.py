@@ -18,13 +18,13 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Final, Literal, Protocol, TextIO
+from typing import Final, Literal, Protocol, TextIO
 
-from bot import __version__, logs
+from bot import logs
 from bot.core.digest import Digest, build_digest
-from bot.core.model import AppReport, StuckApp
+from bot.core.model import EVERY_APP, AppReport, ScanError, ScanReport, StuckApp, Totals
 from bot.delivery import sandbox, terminal
+from bot.delivery.cli_args import build_parser
 from bot.delivery.render.blocks import Block
 from bot.delivery.render.digest_text import digest_text
 from bot.delivery.render.text import render_app, render_logs, render_scan, to_json
@@ -96,7 +96,7 @@ def main(
 ) -> int:
     """Run one command; return the exit code (`bot.wiring.main` passes the real builders)."""
     out = stdout or sys.stdout
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     args.builders = builders
     try:
         code = _run(args, out)
@@ -126,175 +126,49 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     quiet = logging.INFO if args.command in ("serve", "simulate") else logging.WARNING
     logs.configure(settings.drift_log_format, logging.DEBUG if args.verbose else quiet)
     args.term = terminal.Terminal.of(out, load_terminal_env(), args.color)
-    command: Callable[[argparse.Namespace, Settings, TextIO], int] = args.run
+    command: Callable[[argparse.Namespace, Settings, TextIO], int] = COMMANDS[args.command]
     return command(args, settings, out)
-
-
-# --- the parser ---------------------------------------------------------------------------
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="drift-bot",
-        description="Why is each Argo CD Application OutOfSync, what is the narrowest fix, "
-        "and which apps hide a broken workload behind Progressing.",
-        epilog="New here? `drift-bot demo` needs nothing else; `drift-bot simulate` serves a "
-        "simulated cluster to try every other command against.",
-    )
-    parser.add_argument("--version", action="version", version=f"drift-bot {__version__}")
-    _global_flags(parser, defaults=True)
-    sub = parser.add_subparsers(
-        dest="command", required=True, metavar="COMMAND", help="what to do (each has --help)"
-    )
-
-    def command(name: str, summary: str, run: Callable[..., int]) -> argparse.ArgumentParser:
-        cmd = sub.add_parser(name, help=summary, description=summary)
-        _global_flags(cmd, defaults=False)
-        cmd.set_defaults(run=run)
-        return cmd
-
-    scan = command("scan", "classify every OutOfSync app and find stuck ones", _scan)
-    _format(scan, ("text", "json"))
-    scan.add_argument(
-        "--app", action="append", default=[], metavar="NAME", help="only this app (repeatable)"
-    )
-    scan.add_argument(
-        "--fail-on-drift",
-        action="store_true",
-        help="exit 1 when unacknowledged drift or stuck apps are found (for CI gates)",
-    )
-
-    app = command("app", "classified drift and health of one app (as /drift app)", _app)
-    app.add_argument("name", metavar="NAME", help="the Argo CD Application's name")
-    _format(app, ("text", "json", "blocks"))
-
-    logs_cmd = command(
-        "logs", "why one app is stuck: pods, restarts, decisive logs (as /drift logs)", _logs
-    )
-    logs_cmd.add_argument("name", metavar="NAME", help="the Argo CD Application's name")
-    _format(logs_cmd, ("text", "json", "blocks"))
-
-    digest = command("digest", "print today's digest; --post sends it to DRIFT_CHANNEL", _digest)
-    _format(digest, ("text", "json", "blocks"))
-    digest.add_argument(
-        "--post", action="store_true", help="post to DRIFT_CHANNEL (at most once per day)"
-    )
-    digest.add_argument(
-        "--force", action="store_true", help="post even if today's digest was already posted"
-    )
-
-    serve = command("serve", "Slack app, scheduler and classification API", _serve)
-    serve.add_argument(
-        "--port", type=_port, default=None, help="HTTP port, 1-65535 (default: DRIFT_PORT, 3000)"
-    )
-    serve.add_argument(
-        "--role",
-        choices=("all", "classifier", "slack"),
-        default="all",
-        help="all: everything in one process; classifier: only the API reading the cluster; "
-        "slack: only the Slack app, asking DRIFT_CLASSIFIER_URL (default: all)",
-    )
-
-    simulate = command(
-        "simulate",
-        "serve a simulated Kubernetes + Argo CD on loopback and print the export lines that "
-        "point the other commands at it; runs until Ctrl-C",
-        _simulate,
-    )
-    simulate.add_argument(
-        "--scenario",
-        choices=sandbox.SCENARIOS,
-        default="seed",
-        help="seed: the write-up's 52 apps (default); fleet: a generated fleet",
-    )
-    simulate.add_argument(
-        "--apps",
-        type=int,
-        default=None,
-        metavar="N",
-        help=f"apps in the fleet (default {sandbox.FLEET_APPS}; one in ten drifts)",
-    )
-    simulate.add_argument(
-        "--env-file",
-        type=Path,
-        default=None,
-        metavar="F",
-        help="also write the export lines to F (mode 0600), to `source F` in another shell",
-    )
-
-    demo = command(
-        "demo", "scan a built-in simulated cluster (the seed's 52 apps); needs nothing else", _demo
-    )
-    _format(demo, ("text", "json"))
-    return parser
-
-
-def _global_flags(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
-    """-v, --color and --context, on the top level and (without defaults) on each command.
-
-    On a command the defaults are SUPPRESS, so a flag given before the command is not reset
-    by the command's parser; given after it, it wins.
-    """
-
-    def default(value: Any) -> Any:
-        return value if defaults else argparse.SUPPRESS
-
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", default=default(False), help="debug logs on stderr"
-    )
-    parser.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default=default("auto"),
-        help="colour text output; auto: only on a terminal, and not with NO_COLOR or TERM=dumb",
-    )
-    parser.add_argument(
-        "--context",
-        default=default(None),
-        metavar="NAME",
-        help="kubeconfig context to use (default: DRIFT_KUBE_CONTEXT, else current-context)",
-    )
-
-
-def _format(parser: argparse.ArgumentParser, choices: tuple[str, ...]) -> None:
-    what = {
-        "text": "text: for people",
-        "json": "json: the DESIGN.md §3 document",
-        "blocks": "blocks: the exact Block Kit message Slack gets (paste into Block Kit Builder)",
-    }
-    parser.add_argument(
-        "--format",
-        choices=choices,
-        default="text",
-        help="; ".join(what[c] for c in choices) + " (default: text)",
-    )
-
-
-def _port(value: str) -> int:
-    """A TCP port, checked before anything listens or connects."""
-    try:
-        port = int(value)
-    except ValueError:
-        msg = f"{value!r} is not a port number (1-65535)"
-        raise argparse.ArgumentTypeError(msg) from None
-    if not 1 <= port <= 65535:
-        msg = f"{port} is out of range: a port is 1-65535"
-        raise argparse.ArgumentTypeError(msg)
-    return port
 
 
 # --- the commands -------------------------------------------------------------------------
 
 
 def _scan(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """Print the scan; when an upstream could not be read at all, print what is known and exit 3.
+
+    Argo CD down still leaves apps, statuses and stuck apps (all from Kubernetes) with one
+    ``errors`` entry naming it; Kubernetes down leaves nothing but that entry.
+    """
     with args.builders.session(settings) as (classifier, _):
-        report = classifier.scan(args.app)
+        try:
+            report = classifier.scan(args.app)
+        except UpstreamError as exc:
+            report = _nothing_read(exc)
     if args.format == "json":
         out.write(to_json(report.to_json()))
     else:
         _text(args, out, render_scan(report, args.term.style))
+    for error in report.unreachable:
+        _fail(f"{error.source} unreachable or refusing, the scan is partial: {error.message}", 0)
+    if report.unreachable:
+        return EXIT_UPSTREAM
     drifting = any(not f.acked for f in report.findings) or bool(report.stuck)
     return EXIT_DRIFT if args.fail_on_drift and drifting else EXIT_OK
+
+
+def _nothing_read(exc: UpstreamError) -> ScanReport:
+    hint = f" (check {exc.setting})" if exc.setting and exc.setting not in str(exc) else ""
+    error = ScanError(app=EVERY_APP, source=exc.source or "kubernetes", message=f"{exc}{hint}")
+    return ScanReport(generated_at=datetime.now(UTC), totals=Totals(0, 0, 0, 0), errors=(error,))
+
+
+def _escalate(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """One escalation check, the scheduler's own (`Notifier.escalate`: same lock, same keys)."""
+    builders: Builders = args.builders
+    with builders.session(settings) as (classifier, store):
+        actions = builders.notifier(settings, classifier, store, post=True).escalate()
+    out.writelines(f"{action}\n" for action in actions or ["nothing to do"])
+    return EXIT_OK
 
 
 def _app(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -379,6 +253,19 @@ def _text(args: argparse.Namespace, out: TextIO, text: str) -> None:
 def _blocks(out: TextIO, preview: Preview) -> None:
     blocks, text = preview
     out.write(to_json({"blocks": blocks, "text": text}))
+
+
+COMMANDS: Final = {
+    "scan": _scan,
+    "app": _app,
+    "logs": _logs,
+    "digest": _digest,
+    "escalate": _escalate,
+    "serve": _serve,
+    "simulate": _simulate,
+    "demo": _demo,
+}
+"""Each command name of `cli_args.build_parser` and the function that runs it."""
 
 
 def _fail(message: str, code: int) -> int:

@@ -7,7 +7,8 @@ port and one Service cover everything:
 
 * ``GET /healthz`` — 200 whenever the process can serve a request (liveness).
 * ``GET /readyz`` — 200 only when the upstreams are reachable, else 503 with JSON naming what
-  is down (readiness: a replica that cannot read Argo CD should not receive commands).
+  is down (readiness: a replica that cannot read Argo CD should not receive commands). Redis
+  down is 200 with ``"status": "degraded"`` naming it (see `DEGRADED_ONLY`).
 * ``GET /metrics`` — prometheus_client's text format.
 * ``/api/v1/...`` — the classification API, when one is given (mounted: it sees paths
   relative to ``/api/v1`` in ``PATH_INFO`` and ``/api/v1`` in ``SCRIPT_NAME``).
@@ -31,6 +32,8 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.delivery.slack.app import BoltApp, wsgi_handler
+from bot.delivery.slack.gate import MAX_BODY_BYTES
+from bot.delivery.slack.replay import Deliveries
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -40,11 +43,30 @@ ReadyCheck: TypeAlias = Callable[[], bool | Mapping[str, bool]]
 """``True``/``False``, or one boolean per dependency (``{"kubernetes": True, "argocd": False}``)
 so that a 503 can name what is down."""
 
+DEGRADED_ONLY: Final = frozenset({"redis"})
+"""Checks whose failure is reported by /readyz (``"status": "degraded"``, naming them) but keeps
+it 200. Redis down breaks acks, not the bot: every replica shares the one Redis, so a 503 would
+take them all out of the Service at once and silence ``/drift app`` and ``/drift logs`` too."""
+
 SLACK_PATH: Final = "/slack/events"
 API_PREFIX: Final = "/api/v1"
 THREADS: Final = 8
 """waitress worker threads. Slack handlers only acknowledge (the work runs on the Slack app's
 own pool), probes and metrics are instant; eight absorbs a burst of API calls."""
+
+CONNECTION_LIMIT: Final = 1000
+"""Open connections waitress accepts (its default is 100). Idle half-open sockets each hold one
+until `CHANNEL_TIMEOUT_S`; at waitress' 100, 110 of them (a slowloris) left the kubelet's
+``/healthz`` in the listen backlog until it restarted the pod. Sockets are polled
+(``asyncore_use_poll``), so the limit is not bound by select()'s 1024 descriptors."""
+CHANNEL_TIMEOUT_S: Final = 30
+"""A connection with no request in flight and no bytes for this long is closed (waitress
+default 120 s). It is also the only header timeout waitress has: a client trickling a byte
+every few seconds keeps its socket, so the limit above, not this, is what keeps probes in."""
+CLEANUP_INTERVAL_S: Final = 5
+"""How often waitress looks for such connections (default 30 s)."""
+MAX_HEADER_BYTES: Final = 32 * 1024
+"""Request line and headers; a bearer token or Slack's signature headers are far below it."""
 
 ALL_INTERFACES: Final = "0.0.0.0"  # noqa: S104 - kubelet probes and the Service reach the pod IP
 _JSON: Final = [("Content-Type", "application/json")]
@@ -56,6 +78,7 @@ def build_wsgi_app(
     ready: ReadyCheck,
     metrics_registry: CollectorRegistry,
     api: WSGIApp | None = None,
+    deliveries: Deliveries | None = None,
 ) -> WSGIApp:
     """Route one WSGI app over Slack, probes, metrics and the optional classification API.
 
@@ -64,8 +87,17 @@ def build_wsgi_app(
         ready: readiness check, called on every ``GET /readyz``; exceptions count as "down".
         metrics_registry: the registry ``/metrics`` exposes.
         api: the classification API, mounted at ``/api/v1``.
+        deliveries: which Slack requests were already handled (replays and retries are
+            answered without work); default: this process's memory only.
     """
-    slack = wsgi_handler(slack_app, SLACK_PATH) if slack_app is not None else None
+    slack: WSGIApp | None = None
+    if slack_app is not None:
+        slack = wsgi_handler(
+            slack_app,
+            SLACK_PATH,
+            deliveries=deliveries or Deliveries(),
+            registry=metrics_registry,
+        )
     metrics = make_wsgi_app(registry=metrics_registry)
 
     def route(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -107,7 +139,19 @@ class HttpServer:
         _check_port(host, port)
         try:
             self._server: Any = create_server(
-                wsgi_app, host=host, port=port, threads=threads, ident="drift-bot"
+                wsgi_app,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="drift-bot",
+                connection_limit=CONNECTION_LIMIT,
+                channel_timeout=CHANNEL_TIMEOUT_S,
+                cleanup_interval=CLEANUP_INTERVAL_S,
+                asyncore_use_poll=True,
+                # Nothing served takes a body bigger than a Slack payload: waitress answers
+                # 413 on the Content-Length header alone, before reading any of it.
+                max_request_body_size=MAX_BODY_BYTES,
+                max_request_header_size=MAX_HEADER_BYTES,
             )
         except OSError as exc:  # taken between the check and now
             raise _port_error(port, exc) from exc
@@ -170,9 +214,14 @@ def _readiness(start_response: StartResponse, ready: ReadyCheck) -> Iterable[byt
         body = {"status": "not ready", "down": ["readiness check"], "error": type(exc).__name__}
         return _json(start_response, 503, body)
     checks = dict(result) if isinstance(result, Mapping) else {"upstreams": bool(result)}
-    down = sorted(name for name, ok in checks.items() if not ok)
+    down = sorted(name for name, ok in checks.items() if not ok and name not in DEGRADED_ONLY)
     if down:
         return _json(start_response, 503, {"status": "not ready", "down": down, "checks": checks})
+    degraded = sorted(name for name, ok in checks.items() if not ok)
+    if degraded:
+        return _json(
+            start_response, 200, {"status": "degraded", "degraded": degraded, "checks": checks}
+        )
     return _json(start_response, 200, {"status": "ready", "checks": checks})
 
 

@@ -33,7 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.errors import ConfigError, DriftBotError
+from bot.errors import ConfigError, DriftBotError, StoreError
 from bot.service.digest import Notifier, time_zone
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,11 @@ DIGEST_MISFIRE_GRACE = timedelta(hours=2)
 DIGEST_RETRY_EVERY = timedelta(minutes=5)
 """At least the lock's TTL, so a retry after a crashed replica finds its lock expired."""
 DIGEST_RETRIES = 6
+POSTPONE_LIMIT = timedelta(hours=8)
+"""How long a digest postponed because Redis is down keeps waiting for it (every
+`DIGEST_RETRY_EVERY`): a working day. Later than that, today's digest is skipped, logged."""
+LATE_AFTER = timedelta(minutes=2)
+"""A digest posted this long after it was due says it is late, and why."""
 
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _NUMERIC_DOW = re.compile(r"^(\*|\d+)(?:-(\d+))?(?:/(\d+))?$")
@@ -119,7 +124,13 @@ def catch_up_time(trigger: CronTrigger, now: datetime) -> datetime | None:
 
 
 class DigestJob:
-    """The scheduled digest run, with bounded retries of failed or undecided runs."""
+    """The scheduled digest run, with bounded retries of failed or undecided runs.
+
+    Redis down postpones the digest (`Notifier.post_digest` raises `StoreError`): it is
+    retried every `DIGEST_RETRY_EVERY` for up to `POSTPONE_LIMIT`, and the replica that first
+    finds Redis back posts it, once, saying when it was due and why it is late. Other
+    failures get `DIGEST_RETRIES` retries.
+    """
 
     def __init__(
         self,
@@ -131,12 +142,18 @@ class DigestJob:
         self._scheduler = scheduler
         self._clock = clock
 
-    def __call__(self, attempt: int = 0) -> None:
+    def __call__(self, attempt: int = 0, due: datetime | None = None, why: str = "") -> None:
         """Post today's digest; never raises (logs instead) and schedules a retry if needed."""
+        due = due or self._clock()
+        late = (due, why) if why and self._clock() - due >= LATE_AFTER else None
         try:
-            outcome = self._notifier.post_digest()
+            outcome = self._notifier.post_digest(late=late)
         except ConfigError as exc:
             log.error("digest not posted, and retrying will not help: %s", exc)
+            return
+        except StoreError as exc:
+            log.error("%s", exc)
+            self._postpone(attempt, due)
             return
         except DriftBotError as exc:
             log.error("digest not posted: %s", exc)
@@ -146,18 +163,29 @@ class DigestJob:
             log.info("digest: %s", outcome.reason)
             if not outcome.retry_later:
                 return
-        self._retry(attempt + 1)
+        self._retry(attempt + 1, due, why)
 
-    def _retry(self, attempt: int) -> None:
+    def _postpone(self, attempt: int, due: datetime) -> None:
+        if self._clock() - due >= POSTPONE_LIMIT:
+            log.error("digest due %s not posted: Redis stayed unreachable", due.isoformat())
+            return
+        self._schedule(
+            attempt, due, "Redis was unreachable, so replicas could not agree on who posts it."
+        )
+
+    def _retry(self, attempt: int, due: datetime, why: str) -> None:
         if attempt > DIGEST_RETRIES:
             log.error("digest: giving up after %d retries until its next run", DIGEST_RETRIES)
             return
+        self._schedule(attempt, due, why)
+
+    def _schedule(self, attempt: int, due: datetime, why: str) -> None:
         when = self._clock() + DIGEST_RETRY_EVERY
-        log.info("digest: retry %d/%d at %s", attempt, DIGEST_RETRIES, when.isoformat())
+        log.info("digest: retry %d at %s", attempt, when.isoformat())
         self._scheduler.add_job(
             self,
             DateTrigger(run_date=when),
-            args=[attempt],
+            args=[attempt, due, why],
             id="digest-retry",
             replace_existing=True,
             misfire_grace_time=int(DIGEST_MISFIRE_GRACE.total_seconds()),

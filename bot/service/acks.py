@@ -94,6 +94,17 @@ class Acknowledger:
     def acks(self) -> list[Ack]:
         return self._store.active_acks(self._clock())
 
+    def refused(self, command: str, why: str, *, by: str) -> None:
+        """Audit an ack or unack that was refused (not allowed, bad input, nothing to ack).
+
+        Best effort: the person already has their answer, and Redis being down (often the
+        reason for the refusal) must not turn it into a second error.
+        """
+        try:
+            self._store.record_refusal(by=by, command=command, why=why, at=self._clock())
+        except StoreError as exc:
+            log.warning("refused ack by %s not audited: %s", by, exc)
+
     def unack(self, ack_id: str, *, by: str) -> Ack:
         return self._store.remove_ack(ack_id, by=by, now=self._clock())
 

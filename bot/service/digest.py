@@ -13,7 +13,13 @@ regardless and then marks the day, so the scheduler does not post a second time.
 `Notifier` also starts the escalation check (`bot.service.escalation`): both share the
 store, the poster and the replica id.
 
-With Redis down the digest still posts (acks not applied, and it says so).
+With ``REDIS_URL`` unset (one replica) the digest posts without coordination. With Redis set
+but down, it is **postponed** rather than posted blind: without the lock and the day's key,
+every replica would post it. `post_digest` raises `StoreError`; the scheduler retries every
+few minutes (`bot.delivery.scheduler.DigestJob`) and the first replica to find Redis back posts
+it once, with a line saying it is late and why. ``--force`` posts regardless (a person chose
+to). Redis failing *inside* the lock (acks, yesterday's snapshot) still posts, saying acks
+were not applied.
 """
 
 from __future__ import annotations
@@ -129,30 +135,47 @@ class Notifier:
                 log.warning("digest without acks or trend: %s", exc)
         return digest_core.build_digest(report, previous=previous, acks=acks, now=now)
 
-    def post_digest(self, *, force: bool = False) -> PostOutcome:
+    def post_digest(
+        self, *, force: bool = False, late: tuple[datetime, str] | None = None
+    ) -> PostOutcome:
         """Post the digest to ``DRIFT_CHANNEL`` at most once per local day (unless forced).
+
+        Args:
+            force: post even if today's was posted, and even without Redis.
+            late: (when it was due, why it is late) of a postponed digest; shown in it.
 
         Raises:
             ConfigError: Slack or the channel is not configured.
             DeliveryError: Slack refused the post; today stays open for the next run.
+            StoreError: Redis is set but unreachable: postponed, nothing posted (unless forced).
         """
         channel, poster = self._require_slack()
         now = self._clock()
         day = now.astimezone(self._tz).date().isoformat()
         key, lock = f"digest:{channel}:{day}", f"digest:{channel}"
+        # Scanned before the lock: a scan of thousands of apps may outlast the lock's TTL.
         report = self._classifier.scan()
         store = self._store
         if store is None:
-            return self._send_digest(poster, channel, report, f"posted to {channel} (no Redis)")
-
+            return self._send_digest(
+                poster, channel, report, f"posted to {channel} (no Redis)", late
+            )
         try:
             if not store.try_lock(lock, ttl=LOCK_TTL, owner=self._replica):
                 return PostOutcome(False, "another replica is posting it", retry_later=True)
         except StoreError as exc:
-            log.warning("digest not coordinated with other replicas (Redis down): %s", exc)
-            return self._send_digest(poster, channel, report, f"posted to {channel} (no Redis)")
+            if not force:
+                msg = (
+                    f"digest postponed: replicas agree on who posts it through Redis, and {exc}; "
+                    "it is posted once Redis answers (or use --force to post it now)"
+                )
+                raise StoreError(msg) from exc
+            log.warning("forced digest posted without coordination (Redis down): %s", exc)
+            return self._send_digest(
+                poster, channel, report, f"posted to {channel} (no Redis)", late
+            )
         try:
-            return self._post_once(store, poster, channel, report, key, force=force)
+            return self._post_once(store, poster, channel, report, key, force=force, late=late)
         finally:
             quietly(lambda: store.release_lock(lock, owner=self._replica), "release the lock")
 
@@ -165,12 +188,13 @@ class Notifier:
         key: str,
         *,
         force: bool,
+        late: tuple[datetime, str] | None,
     ) -> PostOutcome:
         """Under the lock: claim the day (short TTL), post, then mark the day as done."""
         if not force and not store.mark_once(key, ttl=LOCK_TTL):
             return PostOutcome(False, f"already posted today ({key})")
         try:
-            outcome = self._send_digest(poster, channel, report, f"posted to {channel}")
+            outcome = self._send_digest(poster, channel, report, f"posted to {channel}", late)
         except BaseException:
             if not force:
                 quietly(lambda: store.clear_mark(key), "reopen the day after a failed post")
@@ -183,9 +207,14 @@ class Notifier:
         return outcome
 
     def _send_digest(
-        self, poster: Poster, channel: str, report: ScanReport, reason: str
+        self,
+        poster: Poster,
+        channel: str,
+        report: ScanReport,
+        reason: str,
+        late: tuple[datetime, str] | None = None,
     ) -> PostOutcome:
-        digest = self.build_digest(report)
+        digest = replace(self.build_digest(report), late=late)
         if self._render.digest_thread is None:
             blocks, text = self._render.digest(digest)
             poster.post(channel, blocks, text)

@@ -40,6 +40,7 @@ from queue import SimpleQueue
 
 from bot.core import classify, health, usage
 from bot.core.model import (
+    EVERY_APP,
     Application,
     AppReport,
     Finding,
@@ -126,7 +127,7 @@ class DriftService:
         started = time.perf_counter()
         with self._run(only, with_drift=True, force=False) as run:
             selected = select(run.apps, only)
-            findings = self._findings(run, selected)
+            findings = self._findings(run, selected, whole_scan=True)
             stuck = self._finder.stuck(run, selected)
         report = ScanReport(
             generated_at=run.now,
@@ -287,8 +288,14 @@ class DriftService:
             key = run.arrived.get_nowait()
             run.early[key] = self._classify(run, run.diffed[key], outcome(run.diffs.pop(key)))
 
-    def _findings(self, run: Run, apps: Sequence[Application]) -> tuple[Finding, ...]:
-        """Every drifting app's findings, in ``apps`` order, judged on the complete index."""
+    def _findings(
+        self, run: Run, apps: Sequence[Application], *, whole_scan: bool = False
+    ) -> tuple[Finding, ...]:
+        """Every drifting app's findings, in ``apps`` order, judged on the complete index.
+
+        With ``whole_scan``, Argo CD failing every diff does not sink the report: stuck apps
+        and statuses come from Kubernetes alone, so escalation and the digest still go out.
+        """
         drifting = {app_id(a): a for a in apps if a.drifting_resources}
         results: dict[AppId, Classified] = {}
         for key, app in drifting.items():
@@ -305,7 +312,7 @@ class DriftService:
         for key, app in drifting.items():
             if key not in results:  # only hook leftovers: nothing to diff
                 results[key] = self._classify(run, app, (NO_DIFF, None))
-        self._diff_errors(run, drifting, results)
+        self._diff_errors(run, drifting, results, whole_scan=whole_scan)
         return tuple(f for key in drifting for f in results[key].findings)
 
     def _classify(
@@ -323,16 +330,27 @@ class DriftService:
         return self._classify(run, app, (early.diff, early.failure))
 
     def _diff_errors(
-        self, run: Run, apps: Mapping[AppId, Application], results: Mapping[AppId, Classified]
+        self,
+        run: Run,
+        apps: Mapping[AppId, Application],
+        results: Mapping[AppId, Classified],
+        *,
+        whole_scan: bool,
     ) -> None:
         failed = [(app, exc) for k, app in apps.items() if (exc := results[k].failure) is not None]
         upstream = [exc for _, exc in failed if isinstance(exc, UpstreamError)]
         attempted = sum(k in run.diffed for k in apps)
         if attempted and len(upstream) == len(failed) == attempted:
             # Not one diff could be read: Argo CD is down or refuses us. Say that once,
-            # instead of one identical error per app.
-            raise upstream[0]
-        run.errors.extend(scan_error(app.name, exc, source="argocd") for app, exc in failed)
+            # instead of one identical error per app; one app's report has nothing else.
+            if not whole_scan:
+                raise upstream[0]
+            log.warning(
+                "Argo CD could not be read; reporting what Kubernetes says: %s", upstream[0]
+            )
+            run.errors.append(scan_error(EVERY_APP, upstream[0], source="argocd"))
+        else:
+            run.errors.extend(scan_error(app.name, exc, source="argocd") for app, exc in failed)
         run.errors.extend(once_errors(run.crds, "kubernetes"))
         run.errors.extend(once_errors(run.lookups, "kubernetes"))
 

@@ -66,6 +66,7 @@ def _assemble(
     from bot.delivery.api import build_api_app
     from bot.delivery.http import THREADS, HttpServer, build_wsgi_app
     from bot.delivery.metrics import Metrics
+    from bot.delivery.slack.replay import Deliveries
 
     metrics = Metrics()
     store = build_store(settings)
@@ -89,7 +90,7 @@ def _assemble(
         fleet=fleet,
     )
     resources.callback(classifier.close)
-    ready = _readiness(settings, role, resources)
+    ready = _readiness(settings, role, resources, store)
     client = build_web_client(settings) if role != "classifier" else None
     notifier = build_notifier(settings, classifier, store, client)
     api = None
@@ -105,7 +106,12 @@ def _assemble(
     if client is not None:
         app, start_slack = _slack(settings, client, classifier, store, notifier, metrics, resources)
         start = _in_turn(watch, start_slack)
-    wsgi = build_wsgi_app(app, ready=ready, metrics_registry=metrics.registry, api=api)
+    # Replays and Slack retries do their work once across replicas (SET NX in Redis).
+    deliveries = Deliveries(store)
+    resources.callback(deliveries.close)
+    wsgi = build_wsgi_app(
+        app, ready=ready, metrics_registry=metrics.registry, api=api, deliveries=deliveries
+    )
     threads = serve.SLACK_HTTP_THREADS if app is not None else THREADS
     http = HttpServer(wsgi, port=port, host=host, threads=threads)
     resources.callback(http.close)  # last in, first out: stop taking requests first
@@ -169,7 +175,7 @@ def _slack(
 
 
 def _readiness(
-    settings: Settings, role: serve.Role, resources: ExitStack
+    settings: Settings, role: serve.Role, resources: ExitStack, store: RedisStore | None
 ) -> Callable[[], Mapping[str, bool]]:
     """Checks behind /readyz: the upstreams this role cannot work without (`serve.readiness`)."""
     from bot.adapters.argocd import ArgoClient
@@ -191,4 +197,6 @@ def _readiness(
         resources.callback(argo.close)
         checks["kubernetes"] = kube.check
         checks["argocd"] = argo.check
+    if store is not None:
+        checks["redis"] = store.ping  # reported as degraded, not down (http.DEGRADED_ONLY)
     return serve.readiness(checks)

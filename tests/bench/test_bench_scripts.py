@@ -113,3 +113,14 @@ def test_redact_bench_leaks_nothing() -> None:
     assert out["match"] == "yes"
     assert out["lines"] == "200"
     assert float(out["redact_s"]) > 0
+
+
+def test_endpoint_bench_refuses_abuse_and_acks_once() -> None:
+    """endpoint.py: unsigned bodies refused, malformed headers 4xx, a replayed ack made once."""
+    out = _summary("endpoint.py", "--body-mb", "1", "--idle", "20", "--skip-naive")
+    assert out["kind"] == "endpoint"
+    assert out["malformed"] == "401/401/401"
+    assert out["acks_of_3"] == "1"
+    assert out["healthz"].startswith("200@")
+    assert out["command"].startswith("200@")
+    assert int(out["log_kb"]) < 200

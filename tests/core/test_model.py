@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.model import (
     ABSENT,
+    EVERY_APP,
     Ack,
     AckScope,
     AppReport,
@@ -18,6 +19,7 @@ from bot.core.model import (
     FixKind,
     KindRef,
     ResourceKey,
+    ScanError,
     ScanReport,
     StuckApp,
     Totals,
@@ -147,3 +149,17 @@ class TestCodecCompatibility:
         doc = ScanReport(NOW, Totals(1, 0, 0, 0), health={"a": "Healthy"}).to_json()
         del doc["health"]
         assert scan_report_from_json(doc).health == {}
+
+
+def test_a_report_is_partial_only_when_a_whole_upstream_failed() -> None:
+    """`unreachable` names Argo CD or Kubernetes down for every app; one app or Redis is not."""
+    down = ScanError(app=EVERY_APP, source="argocd", message="check ARGOCD_SERVER")
+    others = (
+        ScanError(app="gitea", source="argocd", message="one app"),
+        ScanError(app=EVERY_APP, source="redis", message="acks not applied"),
+    )
+    totals = Totals(total=1, out_of_sync=0, progressing=0, stuck=0)
+    assert ScanReport(generated_at=NOW, totals=totals, errors=others).unreachable == ()
+    assert ScanReport(generated_at=NOW, totals=totals, errors=(*others, down)).unreachable == (
+        down,
+    )

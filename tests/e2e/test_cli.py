@@ -122,11 +122,17 @@ class TestUpstreamErrors:
         monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        """No Argo CD listening: no diff can be read, so exit 3 naming ARGOCD_SERVER."""
+        """No Argo CD listening: the JSON of what Kubernetes says (apps, stuck, the error naming
+        ARGOCD_SERVER), then exit 3."""
         monkeypatch.setenv("ARGOCD_SERVER", f"http://127.0.0.1:{free_port()}")
         code, out = run("scan", "--format", "json")
         assert code == 3
-        assert out == ""
+        printed = json.loads(out)
+        assert printed["apps"]["total"] == 52
+        assert [s["app"] for s in printed["stuck"]] == ["argo-rollouts"]
+        (error,) = printed["errors"]
+        assert (error["app"], error["source"]) == ("*", "argocd")
+        assert "ARGOCD_SERVER" in error["message"]
         assert "ARGOCD_SERVER" in capsys.readouterr().err
 
     def test_unreachable_kubernetes_exits_3(
@@ -147,9 +153,12 @@ class TestUpstreamErrors:
         monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
         monkeypatch.setenv("ARGOCD_SERVER", f"http://127.0.0.1:{port}")
         monkeypatch.setenv("ARGOCD_AUTH_TOKEN", "t")
-        code, _ = run("scan")
+        code, out = run("scan", "--format", "json")
         assert code == 3
         assert "KUBECONFIG" in capsys.readouterr().err
+        printed = json.loads(out)
+        assert [(e["app"], e["source"]) for e in printed["errors"]] == [("*", "kubernetes")]
+        assert (printed["findings"], printed["stuck"]) == ([], [])
 
     def test_wrong_argocd_token_says_so(
         self,

@@ -23,7 +23,7 @@ import pytest
 
 from bot import wiring
 from bot.core.codec import app_report_from_json
-from bot.delivery import cli
+from bot.delivery import cli_args
 from bot.delivery.render.answers import fit
 from bot.delivery.render.digest import digest_blocks
 from bot.delivery.slack import buttons, ids
@@ -72,7 +72,7 @@ def run(*argv: str, out: io.StringIO | None = None) -> tuple[int, str]:
 
 
 def _every_action() -> list[tuple[str, argparse.Action]]:
-    parser = cli._parser()
+    parser = cli_args.build_parser()
     (sub,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     found = [("drift-bot", a) for a in parser._actions]
     for name, command in sub.choices.items():

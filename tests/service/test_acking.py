@@ -263,7 +263,7 @@ class TestRedisDown:
     ) -> None:
         """ack, acks and unack each fail with a `StoreError` naming REDIS_URL and the action."""
         acknowledger = Acknowledger(service, stores(down=True), clock=clock)
-        with pytest.raises(StoreError, match=r"\(REDIS_URL\) failed to allocate an ack id"):
+        with pytest.raises(StoreError, match=r"\(REDIS_URL\) failed to store an ack"):
             acknowledger.ack(ADMIN_SCOPE, WEEK, "ESO", by="U1")
         with pytest.raises(StoreError, match=r"\(REDIS_URL\) failed to read acks"):
             acknowledger.acks()

@@ -11,7 +11,7 @@ import redis
 from bot.core.digest import Digest
 from bot.delivery.render.digest import digest_blocks
 from bot.delivery.render.escalation import escalation_message, recovered_message
-from bot.errors import ConfigError, DeliveryError
+from bot.errors import ConfigError, DeliveryError, StoreError
 from bot.service.acks import AckedClassifier
 from bot.service.digest import DIGEST_KEY_TTL, Renderers
 from bot.service.escalation import LOCK_TTL
@@ -243,13 +243,23 @@ class TestFailures:
 
 
 class TestRedisDown:
-    def test_the_digest_still_posts_and_says_acks_were_not_applied(
+    def test_the_digest_is_postponed_not_posted_by_every_replica(
         self, classifier: FakeClassifier, stores: StoreFactory, slack: FlakySlackApi
     ) -> None:
-        """Redis unreachable: posted anyway, with the warning in the blocks and the fallback."""
+        """Redis unreachable: no replica can know whether another posted, so none posts yet."""
         down = stores(down=True)
         acked_view = AckedClassifier(classifier, down, clock=Clock())
-        outcome = notifier(acked_view, down, slack, Clock()).post_digest()
+        with pytest.raises(StoreError, match=r"digest postponed.*REDIS_URL.*--force"):
+            notifier(acked_view, down, slack, Clock()).post_digest()
+        assert slack.posts() == []
+
+    def test_forced_it_still_posts_and_says_acks_were_not_applied(
+        self, classifier: FakeClassifier, stores: StoreFactory, slack: FlakySlackApi
+    ) -> None:
+        """--force with Redis unreachable: posted, with the warning in the blocks and fallback."""
+        down = stores(down=True)
+        acked_view = AckedClassifier(classifier, down, clock=Clock())
+        outcome = notifier(acked_view, down, slack, Clock()).post_digest(force=True)
         assert outcome.posted
         (post,) = slack.posts()
         blocks_text = post.text_of_blocks

@@ -50,9 +50,13 @@ class FakeNotifier:
         self.digests = 0
         self.escalations = 0
         self.called = threading.Event()
+        self.lates: list[tuple[datetime, str] | None] = []
 
-    def post_digest(self, *, force: bool = False) -> PostOutcome:
+    def post_digest(
+        self, *, force: bool = False, late: tuple[datetime, str] | None = None
+    ) -> PostOutcome:
         self.digests += 1
+        self.lates.append(late)
         self.called.set()
         result = self.results.pop(0) if self.results else PostOutcome(True, "posted")
         if isinstance(result, BaseException):
@@ -200,7 +204,6 @@ class TestJobsNeverRaise:
         [
             DeliveryError("Slack refused the post: internal_error"),
             RuntimeError("bug"),
-            StoreError("x"),
         ],
     )
     def test_a_failing_digest_logs_and_schedules_a_retry(
@@ -214,7 +217,36 @@ class TestJobsNeverRaise:
         assert caplog.records
         retry = scheduler.get_job("digest-retry")
         assert retry.trigger.run_date == clock() + sched.DIGEST_RETRY_EVERY
-        assert retry.args == (1,)
+        assert retry.args == (1, clock(), "")
+
+    def test_redis_down_postpones_and_the_late_post_says_why(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Redis down: retried until it answers, then posted once, naming when it was due."""
+        clock = Clock()
+        due = clock()
+        fake = FakeNotifier(StoreError("digest postponed: Redis down"))
+        job, scheduler = self._job(fake, clock)
+        with caplog.at_level(logging.ERROR, logger="bot.delivery.scheduler"):
+            job()
+        assert "postponed" in caplog.text
+        retry = scheduler.get_job("digest-retry")
+        assert retry.args[:2] == (0, due)
+        assert "Redis was unreachable" in retry.args[2]
+        clock.advance(seconds=sched.DIGEST_RETRY_EVERY.total_seconds())
+        job(*retry.args)
+        assert fake.lates == [None, (due, retry.args[2])]
+
+    def test_a_digest_postponed_all_day_is_given_up(self, caplog: pytest.LogCaptureFixture) -> None:
+        """After a working day of Redis down, today's digest is skipped, and the log says so."""
+        clock = Clock()
+        due = clock()
+        job, scheduler = self._job(FakeNotifier(StoreError("Redis down")), clock)
+        clock.advance(seconds=sched.POSTPONE_LIMIT.total_seconds())
+        with caplog.at_level(logging.ERROR, logger="bot.delivery.scheduler"):
+            job(3, due, "Redis was unreachable")
+        assert scheduler.get_job("digest-retry") is None
+        assert "stayed unreachable" in caplog.text
 
     def test_a_busy_lock_schedules_a_retry_too(self) -> None:
         """Another replica mid-post may still fail, so this one looks again later."""

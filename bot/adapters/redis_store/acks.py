@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
@@ -20,6 +22,11 @@ log = logging.getLogger(__package__)
 
 AUDIT_MAXLEN: Final = 10_000
 """Audit entries kept (approximately); the stream has no TTL, so it outlives every ack."""
+_AUDIT_TEXT: Final = 500
+_ID_EPOCH_MINUTE: Final = 29_453_760
+"""2026-01-01T00:00Z in minutes since the Unix epoch: ids start short."""
+_CROCKFORD: Final = "0123456789abcdefghjkmnpqrstvwxyz"
+"""Base 32 without i, l, o, u: nothing to misread when typing an id from a screenshot."""
 SYSTEM_ACTOR: Final = "drift-bot"
 """Who the audit trail names for an expiry (nobody removed it; time did)."""
 
@@ -28,9 +35,28 @@ class AckRecords(RedisConnection):
     """Acks by id, their expiry, and the audit stream of every change."""
 
     def new_ack_id(self) -> str:
-        """A short id people can type (``a17``), unique across replicas and restarts."""
-        with self._errors("allocate an ack id"):
-            return f"a{int(self._client.incr(self._key('ack-seq')))}"
+        """A short id people can type (``a0jx4kq7m2zb``), never one an earlier ack had.
+
+        Not a Redis counter: a Redis that lost its data would count from ``a1`` again and an
+        old id quoted in chat would name a new ack. Instead: ``a``, the minute of creation
+        (5 Crockford base-32 digits, so ids sort by age for 60 years) and 30 random bits. Two
+        acks can only share an id within the same minute, about one chance in a billion per
+        pair (and `add_ack` refuses it rather than overwrite). No I/O: Redis down costs no id.
+        """
+        minute = max(int(time.time() // 60) - _ID_EPOCH_MINUTE, 0)
+        return "a" + _base32(minute, 5) + _base32(secrets.randbits(30), 6)
+
+    def record_refusal(self, *, by: str, command: str, why: str, at: datetime) -> None:
+        """Audit a refused ack or unack (not allowed, bad input, nothing to ack): who, what, why."""
+        entry: dict[FieldT, EncodableT] = {
+            "action": "refused",
+            "by": by,
+            "command": command[:_AUDIT_TEXT],
+            "why": why[:_AUDIT_TEXT],
+            "at": at.isoformat(),
+        }
+        with self._errors("audit a refused ack"):
+            self._client.xadd(self._key("audit"), entry, maxlen=AUDIT_MAXLEN, approximate=True)
 
     def add_ack(self, ack: Ack) -> None:
         """Store ``ack`` and its audit entry in one transaction.
@@ -163,6 +189,14 @@ class AckRecords(RedisConnection):
         except (ValueError, InputError) as exc:
             log.warning("skipping unreadable ack %r stored in Redis: %s", ack_id, exc)
             return None
+
+
+def _base32(value: int, digits: int) -> str:
+    out = []
+    for _ in range(digits):
+        value, digit = divmod(value, 32)
+        out.append(_CROCKFORD[digit])
+    return "".join(reversed(out))
 
 
 def _unreadable_ack(ack_id: str, now: datetime) -> Ack:

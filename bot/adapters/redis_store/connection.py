@@ -28,6 +28,14 @@ Write = Callable[[Pipeline], None]
 Plan = tuple[T, Write | None]
 """What a transaction body returns: its result and the writes to queue (``None``: nothing)."""
 
+TIMEOUT_S: Final = 0.5
+"""One Redis command's socket (and connect) timeout. Redis answers in well under a millisecond;
+a command that takes half a second is a hung server, and a `/drift ack` against a hung Redis
+must fail within 2 s with a clear message, not after 12 (three 2 s attempts, twice)."""
+HUNG_COOLDOWN_S: Final = 2.0
+"""After a timeout, every command fails at once for this long instead of waiting again: one
+slash command touches Redis several times (replay check, acks applied, the ack itself)."""
+
 TX_ATTEMPTS: Final = 10
 """Retries when another replica changes a watched key between our read and our write."""
 
@@ -57,10 +65,15 @@ class RedisConnection:
         password = kwargs.get("password")
         self._secrets = tuple(s for s in (password,) if isinstance(s, str) and s)
         self._release = client.register_script(_RELEASE_LOCK)
+        self._hung: tuple[float, str] | None = None
+        """When the last timeout happened, and its message (see `HUNG_COOLDOWN_S`)."""
 
     @classmethod
-    def from_url(cls, url: str, *, timeout_s: float = 2.0, prefix: str = "driftbot") -> Self:
+    def from_url(cls, url: str, *, timeout_s: float = TIMEOUT_S, prefix: str = "driftbot") -> Self:
         """A store over ``REDIS_URL`` with socket timeouts, few fast retries, health checks.
+
+        Dropped connections are retried twice (a reconnect takes milliseconds); timeouts are
+        not: a server that did not answer in ``timeout_s`` will not answer the retry either.
 
         Nothing connects yet; the first command does (and raises `StoreError` if it cannot).
 
@@ -75,7 +88,11 @@ class RedisConnection:
                 health_check_interval=30,
                 decode_responses=True,
                 # A slash command must answer in 3 s: fail over to "Redis is down" quickly.
-                retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2),
+                retry=Retry(
+                    ExponentialWithJitterBackoff(base=0.05, cap=0.5),
+                    retries=2,
+                    supported_errors=(redis.ConnectionError,),
+                ),
             )
         except ValueError as exc:
             msg = (
@@ -145,6 +162,14 @@ class RedisConnection:
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
         """Turn any redis-py error into a `StoreError` that names REDIS_URL, never a secret."""
+        hung = self._hung
+        if hung is not None and time.monotonic() - hung[0] < HUNG_COOLDOWN_S:
+            ago = time.monotonic() - hung[0]
+            msg = (
+                f"Redis at {self._location} (REDIS_URL) cannot {action}: it did not answer "
+                f"{ago:.1f} s ago ({hung[1]}), and is not asked again for {HUNG_COOLDOWN_S:.0f} s"
+            )
+            raise StoreError(msg)
         try:
             yield
         except redis.RedisError as exc:
@@ -155,7 +180,10 @@ class RedisConnection:
                 f"Redis at {self._location} (REDIS_URL) failed to {action}: "
                 f"{type(exc).__name__}: {detail}"
             )
+            if isinstance(exc, redis.TimeoutError):
+                self._hung = (time.monotonic(), f"{type(exc).__name__}: {detail}")
             raise StoreError(msg) from exc
+        self._hung = None
 
 
 def redact_url(url: str) -> str:

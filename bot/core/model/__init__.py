@@ -11,6 +11,7 @@ No I/O, no clock: timestamps are values handed in by the caller.
 from bot.core.model.acks import Ack, AckScope
 from bot.core.model.classes import DiffOp, DriftClass, FixKind
 from bot.core.model.report import (
+    EVERY_APP,
     AppReport,
     Evidence,
     Finding,
@@ -38,6 +39,7 @@ from bot.core.raw import AppName, RawObject, TrackingName
 
 __all__ = [
     "ABSENT",
+    "EVERY_APP",
     "HELM_HOOK_ANNOTATION",
     "HOOK_ANNOTATION",
     "LOCAL_SERVERS",

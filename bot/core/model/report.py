@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from bot.core.model.classes import DiffOp, DriftClass, FixKind
 from bot.core.model.resources import ABSENT, ResourceKey
@@ -162,6 +162,12 @@ class StuckApp:
         }
 
 
+EVERY_APP: Final = "*"
+"""`ScanError.app` of an error about a whole upstream, not one app: Argo CD could not be read at
+all (every diff failed), or acks could not be applied (Redis)."""
+WHOLE_UPSTREAMS: Final = ("argocd", "kubernetes")
+
+
 @dataclass(frozen=True, slots=True)
 class ScanError:
     """Something the scan could not read; the rest of the report is still valid."""
@@ -207,6 +213,12 @@ class ScanReport:
     fleet_as_of: datetime | None = None
     """When the answer came from ``serve``'s watched model: the last moment every watched
     namespace was confirmed current (JSON ``fleet_as_of``, sent only then)."""
+
+    @property
+    def unreachable(self) -> tuple[ScanError, ...]:
+        """Errors saying a whole upstream (Argo CD, Kubernetes) could not be read at all: the
+        report is partial, and the CLI exits 3 after printing it."""
+        return tuple(e for e in self.errors if e.app == EVERY_APP and e.source in WHOLE_UPSTREAMS)
 
     def to_json(self) -> dict[str, Any]:
         out = {

@@ -35,6 +35,7 @@ __all__ = [
     "acks_list",
     "app_report",
     "fit",
+    "full_text",
     "help_message",
     "input_error",
     "internal_error",
@@ -342,3 +343,13 @@ def _class_counts(findings: Iterable[Finding], *, plain: bool = False) -> str:
     if plain:
         return ", ".join(f"{n} {cls.value}" for cls, n in ordered)
     return ", ".join(f"{n}× [{cls.letter}] {escape(cls.title)}" for cls, n in ordered)
+
+
+def full_text(message: Message) -> str:
+    """What the person was told, in full (the fallback ``text`` is often a summary)."""
+    sections = [
+        str(block["text"]["text"])
+        for block in message.blocks or []
+        if block.get("type") == "section" and isinstance(block.get("text"), dict)
+    ]
+    return "\n".join(sections) or message.text

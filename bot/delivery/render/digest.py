@@ -17,7 +17,16 @@ from typing import Final, TypeVar
 
 from bot.core.digest import Digest, FindingRef
 from bot.core.durations import format_duration
-from bot.core.model import Ack, DriftClass, Finding, PodDiagnosis, ScanError, StuckApp, Totals
+from bot.core.model import (
+    EVERY_APP,
+    Ack,
+    DriftClass,
+    Finding,
+    PodDiagnosis,
+    ScanError,
+    StuckApp,
+    Totals,
+)
 from bot.delivery.render.blocks import Block, context, header, section
 from bot.delivery.render.escape import code_block, code_span, cut, mrkdwn
 from bot.delivery.render.findings import finding_line
@@ -55,9 +64,9 @@ def digest_blocks(d: Digest) -> tuple[list[Block], str]:
 
     The block count is bounded by construction, whatever the input: header 1, stuck 6,
     warning 1, totals 1, changes 2, divider 1, classes 7, acked 1, unexplained 8, expiring 1,
-    errors 1 — at most 30 of Slack's 50.
+    errors 1, late 1, upstreams down 1 — at most 32 of Slack's 50.
     """
-    blocks: list[Block] = [header(f"Drift digest · {when(d.generated_at)}")]
+    blocks: list[Block] = [header(f"Drift digest · {when(d.generated_at)}"), *notices(d)]
     blocks.extend(section(text) for text in _stuck_sections(d))
     if not d.acks_available:
         blocks.append(
@@ -76,9 +85,26 @@ def digest_blocks(d: Digest) -> tuple[list[Block], str]:
         blocks.append(context(_acked_line(d)))
     if d.expiring_acks:
         blocks.append(section(_expiring_section(d)))
-    if d.errors:
+    if _per_app(d):
         blocks.append(section(_errors_section(d)))
     return blocks, _fallback(d)
+
+
+def notices(d: Digest) -> list[Block]:
+    """What a reader must know before the numbers: posted late (why), an upstream unreadable."""
+    found: list[Block] = []
+    if d.late is not None:
+        due, why = d.late
+        found.append(
+            context(f":hourglass: Posted late: it was due {when(due)}. {mrkdwn(why, 300)}")
+        )
+    if whole := [upstream_down_line(e) for e in d.errors if e.app == EVERY_APP]:
+        found.append(section("\n".join(whole)))
+    return found
+
+
+def _per_app(d: Digest) -> list[ScanError]:
+    return [e for e in d.errors if e.app != EVERY_APP]
 
 
 def _packed(
@@ -334,14 +360,25 @@ def _expiring_line(a: Ack, d: Digest) -> str:
     )
 
 
+UPSTREAM_NAMES: Final = {"argocd": "Argo CD", "kubernetes": "Kubernetes", "redis": "Redis"}
+
+
+def upstream_down_line(e: ScanError) -> str:
+    """An error about a whole upstream (`EVERY_APP`): what failed, and what the digest still is."""
+    name = mrkdwn(UPSTREAM_NAMES.get(e.source, e.source), 40)
+    also = "This digest shows what Kubernetes says: statuses, stuck apps; drift is unclassified."
+    return f":warning: *{name} could not be read*: {mrkdwn(e.message, SUMMARY)}\n{also}"
+
+
 def _errors_section(d: Digest) -> str:
+    apps = _per_app(d)
     text, _ = _packed(
-        f":warning: *Could not read {plural(len(d.errors), 'app')}*; the digest covers the rest",
-        d.errors[:TOP_LISTED],
+        f":warning: *Could not read {plural(len(apps), 'app')}*; the digest covers the rest",
+        apps[:TOP_LISTED],
         lambda e: (
             f"• *{mrkdwn(e.app, VALUE)}* ({mrkdwn(e.source, 40)}): {mrkdwn(e.message, SUMMARY)}"
         ),
-        total=len(d.errors),
+        total=len(apps),
         more=lambda n: f"…and {n} more",
     )
     return text

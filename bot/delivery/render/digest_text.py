@@ -12,8 +12,8 @@ from typing import Final
 
 from bot.core.digest import Digest, FindingRef
 from bot.core.durations import format_duration
-from bot.core.model import Ack, DriftClass, Finding
-from bot.delivery.render.digest import age, totals_line
+from bot.core.model import EVERY_APP, Ack, DriftClass, Finding
+from bot.delivery.render.digest import UPSTREAM_NAMES, age, totals_line
 from bot.delivery.render.escape import middle, terminal
 from bot.delivery.render.findings import finding_line
 from bot.delivery.render.markup import Style, TerminalMarkup
@@ -51,9 +51,14 @@ def digest_text(d: Digest) -> str:
         lines.append(f"Acks expiring within a day ({len(d.expiring_acks)}):")
         lines.extend(_text_expiring(a, d) for a in d.expiring_acks)
         lines.append("")
-    if d.errors:
-        lines.append(f"Could not read {plural(len(d.errors), 'app')}:")
-        lines.extend(f"  {_safe(e.app)} [{_safe(e.source)}]: {_safe(e.message)}" for e in d.errors)
+    for e in (e for e in d.errors if e.app == EVERY_APP):
+        name = UPSTREAM_NAMES.get(e.source, e.source)
+        lines.append(f"{name} COULD NOT BE READ: {_safe(e.message)}")
+        lines.append("  (app statuses and stuck apps are from Kubernetes; drift is unclassified)")
+    apps = [e for e in d.errors if e.app != EVERY_APP]
+    if apps:
+        lines.append(f"Could not read {plural(len(apps), 'app')}:")
+        lines.extend(f"  {_safe(e.app)} [{_safe(e.source)}]: {_safe(e.message)}" for e in apps)
     return "\n".join(lines).rstrip() + "\n"
 
 

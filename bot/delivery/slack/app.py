@@ -1,8 +1,8 @@
 """The Bolt app behind ``/drift``: acknowledge within Slack's 3 s, answer through response_url.
 
-Every request is signature-checked by Bolt's own middleware before any listener runs (forged
-signatures and timestamps older than 5 minutes get a 401; in Socket Mode Slack's websocket
-authenticates instead). The listener then does only cheap things: parse the text and ``ack``
+Over HTTP every request passes the gate (`bot.delivery.slack.gate`: size, signature, replays)
+and then Bolt's own signature check before any listener runs; in Socket Mode Slack's websocket
+authenticates instead. The listener then does only cheap things: parse the text and ``ack``
 — with the full answer for help and syntax errors, else with "Working on it…". The real work
 (a scan can take seconds to minutes) runs on a bounded pool of our own, so slow scans never
 occupy the threads Bolt needs to acknowledge the next request, and the answer goes to the
@@ -23,9 +23,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Final, TypeAlias
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+from prometheus_client import CollectorRegistry
 from slack_bolt import Ack as BoltAck
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -42,16 +44,16 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.delivery.metrics import Metrics
 from bot.delivery.render import answers as render
-from bot.delivery.slack import buttons, commands, ids
+from bot.delivery.slack import buttons, commands, ids, outcomes
+from bot.delivery.slack.gate import SlackGate
 from bot.delivery.slack.interactions import Context, Interactions, SlackBackend, Surfaces
 from bot.delivery.slack.links import ArgoLinks
+from bot.delivery.slack.replay import Deliveries
 from bot.delivery.slack.signing import check_signing
 from bot.errors import (
     ConfigError,
     InputError,
     StoreError,
-    UnknownAppError,
-    UpstreamError,
     UpstreamUnavailableError,
     truncate_body,
 )
@@ -168,15 +170,19 @@ def start_socket_mode(app: App, settings: Settings) -> SocketModeHandler:
     return handler
 
 
-def wsgi_handler(app: App, path: str) -> WSGIApplication:
-    """Bolt's WSGI adapter for ``app``, answering the Events/commands requests at ``path``."""
+def wsgi_handler(
+    app: App, path: str, *, deliveries: Deliveries, registry: CollectorRegistry
+) -> WSGIApplication:
+    """Bolt's WSGI adapter for ``app`` at ``path``, behind the gate (`bot.delivery.slack.gate`)."""
     handler = SlackRequestHandler(app, path=path)
 
     def handle(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         body: Iterable[bytes] = handler(environ, start_response)
         return body
 
-    return handle
+    # Bolt keeps its signing secret only as a private attribute; read here, by its importer.
+    secret = str(app._signing_secret)
+    return SlackGate(handle, signing_secret=secret, deliveries=deliveries, registry=registry)
 
 
 def retry_handlers() -> list[RetryHandler]:
@@ -185,14 +191,6 @@ def retry_handlers() -> list[RetryHandler]:
         RateLimitErrorRetryHandler(max_retry_count=3),
         ConnectionErrorRetryHandler(max_retry_count=2),
     ]
-
-
-class _Refusal(Exception):
-    """Stops a command with a ready-made answer (e.g. not allowed to ack)."""
-
-    def __init__(self, message: render.Message) -> None:
-        super().__init__(message.text)
-        self.message = message
 
 
 class _CommandHandler:
@@ -224,11 +222,14 @@ class _CommandHandler:
 
     def on_command(self, ack: BoltAck, command: dict[str, Any]) -> None:
         """Bolt listener: answer cheap things in the ack itself, queue the rest."""
+        text = str(command.get("text", ""))
         try:
-            cmd = commands.parse(str(command.get("text", "")))
+            cmd = commands.parse(text)
         except InputError as exc:
             self._count("invalid", "input_error")
             _send_ack(ack, render.input_error(exc))
+            if outcomes.audited(outcomes.typed_verb(text), "input_error"):  # off this thread
+                self.pool.submit(self._backend.refused, text, str(exc), str(command.get("user_id")))
             return
         if isinstance(cmd, commands.Help):
             self._count("help", "ok")
@@ -240,30 +241,11 @@ class _CommandHandler:
         self.pool.submit(self._answer, cmd, user, response_url)
 
     def _answer(self, cmd: commands.Command, user: str, response_url: str) -> None:
-        message, outcome = self._outcome(cmd, user)
-        self._count(cmd.verb, outcome)
+        message, result = outcomes.outcome(partial(self._run, cmd, user), cmd.verb, self._metrics)
+        self._count(cmd.verb, result)
+        if outcomes.audited(cmd.verb, result):
+            self._backend.refused(commands.command_text(cmd), render.full_text(message), user)
         self._reply(response_url, message)
-
-    def _outcome(self, cmd: commands.Command, user: str) -> tuple[render.Message, str]:
-        try:
-            return self._run(cmd, user), "ok"
-        except _Refusal as refusal:
-            return refusal.message, "refused"
-        except UnknownAppError as exc:
-            return render.unknown_app(exc), "unknown_app"
-        except InputError as exc:
-            return render.input_error(exc), "input_error"
-        except UpstreamError as exc:
-            self._metrics.upstream_errors.labels(exc.source or "unknown").inc()
-            log.warning("/drift %s: %s unreachable: %s", cmd.verb, exc.source, exc)
-            return render.upstream_error(exc), "upstream_error"
-        except StoreError as exc:
-            self._metrics.upstream_errors.labels("redis").inc()
-            log.warning("/drift %s: Redis failed: %s", cmd.verb, exc)
-            return render.store_error(exc), "store_error"
-        except Exception:  # the delivery edge: log everything, show nothing internal
-            log.exception("/drift %s failed", cmd.verb)
-            return render.internal_error(), "internal_error"
 
     def _run(self, cmd: commands.Command, user: str) -> render.Message:
         backend = self._backend
@@ -307,7 +289,7 @@ class _CommandHandler:
         """Why ``user`` may not ack (the same check as ``/drift ack``), or None."""
         try:
             self._check_ack_group(user)
-        except _Refusal as refusal:
+        except outcomes.Refusal as refusal:
             return refusal.message
         return None
 
@@ -324,7 +306,7 @@ class _CommandHandler:
         if not group:
             return
         if user not in self._group_members(group):
-            raise _Refusal(render.ack_forbidden(group))
+            raise outcomes.Refusal(render.ack_forbidden(group))
 
     def _group_members(self, group: str) -> frozenset[str]:
         """Members of the ack group, asked from Slack at most every few minutes."""
@@ -338,10 +320,10 @@ class _CommandHandler:
         except SlackApiError as exc:
             self._metrics.slack_api_errors.labels(method).inc()
             error = str(exc.response.get("error", "unknown error"))
-            raise _Refusal(render.ack_group_unavailable(group, error)) from exc
+            raise outcomes.Refusal(render.ack_group_unavailable(group, error)) from exc
         except (SlackClientError, OSError) as exc:
             self._metrics.slack_api_errors.labels(method).inc()
-            raise _Refusal(render.ack_group_unavailable(group, type(exc).__name__)) from exc
+            raise outcomes.Refusal(render.ack_group_unavailable(group, type(exc).__name__)) from exc
         fresh = frozenset(str(m) for m in members)
         with self._members_lock:
             self._members = (time.monotonic(), fresh)

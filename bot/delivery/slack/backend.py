@@ -79,6 +79,10 @@ class Backend:
         """A typed /drift ack or unack also edits today's digest, without delaying its answer."""
         threading.Thread(target=self.refresh_digest, name="digest-refresh", daemon=True).start()
 
+    def refused(self, command: str, why: str, user_id: str) -> None:
+        if self._acknowledger is not None:
+            self._acknowledger.refused(command, why, by=user_id)
+
     def _acks(self) -> Acknowledger:
         if self._acknowledger is None:
             raise StoreError(_NO_REDIS)

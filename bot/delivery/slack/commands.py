@@ -46,10 +46,20 @@ _KIND: Final = re.compile(r"[A-Za-z][A-Za-z0-9]{0,62}")
 _OBJECT_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,252}")
 """Kubernetes object names; colons appear in RBAC names such as ``system:controller``."""
 _ACK_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_DURATION_SHAPE: Final = re.compile(r"(?:[0-9]+[smhdw])+", re.IGNORECASE)
-"""A token that *looks* like a duration is one (and may be rejected); anything else is reason."""
+_DURATION_SHAPE: Final = re.compile(
+    r"[-+]?\d[\d.,_eE+-]*[^\W\d_]+(?:\d+[^\W\d_]+)*|P(?:T?\d)\w*", re.IGNORECASE
+)
+"""A token that *looks* like a duration is one, and must parse: ``4h``, but also ``-1d``,
+``1e9h``, ``PT4H``, full-width ``４h`` (``\\d`` is any digit here, on purpose), which are refused
+with the accepted forms instead of silently becoming a 7-day ack with the text in the reason.
+Anything else (``2 pods``, ``3rd-party``) starts the reason."""
 _MAX_DURATION_TOKEN: Final = 16
+_ASCII_DURATION: Final = re.compile(r"(?:[0-9]+[smhdw])+", re.IGNORECASE)
 _QUOTE_CHARS: Final = 40
+_ACK_DURATIONS: Final = (
+    "an ack lasts e.g. 4h, 1d or 7d (whole numbers with s, m, h, d or w; at most 30d; 7d if "
+    "left out)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +159,16 @@ def parse(text: str) -> Command:
     return _fail(f"Unknown sub-command {_quote(words[0])}.", None)
 
 
+def command_text(cmd: Command) -> str:
+    """A parsed command written back as text (for the audit trail)."""
+    match cmd:
+        case AckCmd(scope=scope, duration=duration, reason=reason):
+            return f"ack {scope} {format_duration(duration)} {reason}"
+        case UnackCmd(ack_id=ack_id):
+            return f"unack {ack_id}"
+    return cmd.verb
+
+
 def usage_text(verb: str | None = None) -> str:
     """The usage line of one sub-command, or every line when ``verb`` is None."""
     if verb is not None:
@@ -192,14 +212,16 @@ def _scope(token: str) -> AckScope:
 
 def _duration(token: str) -> timedelta:
     if len(token) > _MAX_DURATION_TOKEN:
-        _fail(f"{_quote(token)} is too long for a duration; use e.g. 4h or 7d.", "ack")
+        _fail(f"{_quote(token)} is too long for a duration; {_ACK_DURATIONS}.", "ack")
+    if not _ASCII_DURATION.fullmatch(token):
+        _fail(f"{_quote(token)} is not a duration; {_ACK_DURATIONS}.", "ack")
     try:
         duration = parse_duration(token)
-    except InputError as exc:
-        _fail(f"{exc}.", "ack")
-    except OverflowError:
-        # Absurd sums (thousands of weeks) overflow timedelta; they are "too long", not a crash.
-        duration = MAX_ACK_DURATION * 2
+    except InputError:
+        # Well-formed but zero or absurdly long (the parser caps every part at 6 digits).
+        duration = timedelta(0) if not token.strip("0smhdwSMHDW") else MAX_ACK_DURATION * 2
+    if duration <= timedelta(0):
+        _fail(f"{_quote(token)} is zero; {_ACK_DURATIONS}.", "ack")
     if duration > MAX_ACK_DURATION:
         most = format_duration(MAX_ACK_DURATION)
         _fail(f"{_quote(token)} is longer than the {most} an ack may last.", "ack")

@@ -19,7 +19,7 @@ from bot.core.digest import Digest
 from bot.core.durations import format_duration
 from bot.core.model import DriftClass, Finding
 from bot.delivery.render.blocks import Block, context, fit, header, section
-from bot.delivery.render.digest import digest_blocks, totals_line
+from bot.delivery.render.digest import digest_blocks, notices, totals_line
 from bot.delivery.render.escape import code_span, mrkdwn
 from bot.delivery.render.findings import finding_line
 from bot.delivery.render.markup import SlackMarkup
@@ -51,7 +51,7 @@ class DigestThreads:
 
     def summary(self, d: Digest) -> tuple[list[Block], str]:
         buttons = self._buttons(d)
-        blocks: list[Block] = [header(f"Drift digest · {when(d.generated_at)}")]
+        blocks: list[Block] = [header(f"Drift digest · {when(d.generated_at)}"), *notices(d)]
         blocks.append(section(totals_line(d)))
         if not d.acks_available:
             blocks.append(

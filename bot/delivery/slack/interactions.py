@@ -69,6 +69,8 @@ class InteractiveBackend(Protocol):
     ) -> Ack: ...
     def unack_target(self, target: ids.Target, user_id: str) -> list[Ack]: ...
     def refresh_digest(self) -> str: ...
+    def refused(self, command: str, why: str, user_id: str) -> None:
+        """Audit a refused ack or unack (best effort: never raises)."""
 
 
 class SlackBackend(InteractiveBackend, Protocol):
@@ -190,6 +192,8 @@ class Interactions:
             return
         refusal = self._ctx.refusal(user)
         if refusal is not None:
+            what = f"ack {target.scope} (button)"
+            self._ctx.pool.submit(self._ctx.backend.refused, what, refusal.text, user)
             said = payloads.short(f"{refusal.text} Nothing was stored.")
             ack(response_action="errors", errors={ids.REASON_BLOCK: said})
             return

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
+from unittest import mock
 
 import pytest
 import redis
@@ -22,10 +24,42 @@ from tests.adapters.redis_store.store_support import T0, StoreFactory, make_ack
 WEEK = timedelta(days=7)
 
 
-def test_ack_ids_are_short_sequential_and_shared_by_replicas(new_store: StoreFactory) -> None:
-    """Ids count up across every replica, so two replicas never hand out the same one."""
+def test_ack_ids_are_short_typeable_and_never_repeat(new_store: StoreFactory) -> None:
+    """Ids are ``a`` + 11 unambiguous base-32 digits; 400 from two replicas are distinct."""
     a, b = new_store(), new_store()
-    assert [a.new_ack_id(), b.new_ack_id(), a.new_ack_id()] == ["a1", "a2", "a3"]
+    ids = [store.new_ack_id() for _ in range(200) for store in (a, b)]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"a[0-9abcdefghjkmnpqrstvwxyz]{11}", i) for i in ids)
+
+
+def test_ack_ids_survive_redis_losing_its_data(store: RedisStore, raw: redis.Redis) -> None:
+    """A Redis that forgets everything (a flush, a new volume) hands out no old id again."""
+    before = {store.new_ack_id() for _ in range(100)}
+    raw.flushdb()
+    after = {store.new_ack_id() for _ in range(100)}
+    assert not before & after
+
+
+def test_ack_ids_sort_by_minute_of_creation(new_store: StoreFactory) -> None:
+    """The first five digits are the minute: a later ack's id sorts after an earlier one's."""
+    store = new_store()
+    with mock.patch("bot.adapters.redis_store.acks.time.time", return_value=1_800_000_000.0):
+        early = store.new_ack_id()
+    with mock.patch("bot.adapters.redis_store.acks.time.time", return_value=1_800_000_060.0):
+        late = store.new_ack_id()
+    assert early[:6] < late[:6]
+
+
+def test_a_refused_ack_is_audited(store: RedisStore) -> None:
+    """Refusals land in the audit stream with who, what was typed, and why it was refused."""
+    store.record_refusal(by="U666", command="ack gitea 4h x", why="not in S0ACK", at=T0)
+    (entry,) = store.audit(limit=5)
+    assert entry["action"] == "refused"
+    assert (entry["by"], entry["command"], entry["why"]) == (
+        "U666",
+        "ack gitea 4h x",
+        "not in S0ACK",
+    )
 
 
 def test_an_added_ack_reads_back_equal(store: RedisStore) -> None:
@@ -288,7 +322,7 @@ def test_two_replicas_adding_at_once_lose_nothing(new_store: StoreFactory) -> No
 
 
 def test_acks_ids_and_audit_survive_a_restart(new_store: StoreFactory) -> None:
-    """A new store instance (a restarted bot) sees the acks, audit and id sequence as before."""
+    """A new store instance (a restarted bot) sees the acks and audit, and a fresh id."""
     before = new_store()
     ack = replace(make_ack(), id=before.new_ack_id())
     before.add_ack(ack)
@@ -296,7 +330,7 @@ def test_acks_ids_and_audit_survive_a_restart(new_store: StoreFactory) -> None:
     after = new_store()
     assert after.active_acks(T0) == [ack]
     assert after.audit()[0]["id"] == ack.id
-    assert after.new_ack_id() == "a2"
+    assert after.new_ack_id() != ack.id
 
 
 def _run_in_threads(jobs: list[Callable[[], None]]) -> None:

@@ -20,7 +20,6 @@ SECRET = "hunter2-s3cret"
 
 OPERATIONS: dict[str, Callable[[RedisStore], Any]] = {
     "ping": lambda s: s.ping(),
-    "new_ack_id": lambda s: s.new_ack_id(),
     "add_ack": lambda s: s.add_ack(make_ack()),
     "remove_ack": lambda s: s.remove_ack("a1", by="U1", now=T0),
     "active_acks": lambda s: s.active_acks(T0),

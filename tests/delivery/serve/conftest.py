@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,7 +65,7 @@ class Running:
             "text": text,
             "api_app_id": "A0DRIFT",
             "response_url": self.fake.response_url(ident),
-            "trigger_id": "1.2.3",
+            "trigger_id": uuid.uuid4().hex,
         }
         body = urlencode(form)
         headers = {

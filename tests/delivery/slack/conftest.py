@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -50,6 +51,8 @@ class FakeBackend:
     stored: dict[str, Ack] = field(default_factory=dict)
     errors: dict[str, Exception] = field(default_factory=dict)
     calls: list[tuple[str, ...]] = field(default_factory=list)
+    refusals: list[tuple[str, str, str]] = field(default_factory=list)
+    """(user, command, why) of every refused ack or unack the Slack app reported."""
     delay: float = 0.0
     """Seconds every call takes, to prove Slack is acknowledged before the work is done."""
 
@@ -97,6 +100,9 @@ class FakeBackend:
     def acks(self) -> list[Ack]:
         self._call("acks")
         return list(self.stored.values())
+
+    def refused(self, command: str, why: str, user_id: str) -> None:
+        self.refusals.append((user_id, command, why))
 
     def scan(self) -> ScanReport:
         self._call("scan")
@@ -189,8 +195,12 @@ class Served:
         user: str = ALICE,
         timestamp: int | None = None,
         secret: str = SIGNING_SECRET,
+        trigger_id: str | None = None,
     ) -> tuple[int, str, float]:
-        """POST a signed ``/drift`` slash command; returns (status, body, seconds taken)."""
+        """POST a signed ``/drift`` slash command; returns (status, body, seconds taken).
+
+        Each command gets a fresh ``trigger_id`` unless one is given, as Slack does.
+        """
         form = {
             "token": "deprecated-verification-token",
             "team_id": "T0FAKE",
@@ -203,7 +213,7 @@ class Served:
             "text": text,
             "api_app_id": "A0DRIFT",
             "response_url": self.fake.response_url(ident),
-            "trigger_id": "1.2.3",
+            "trigger_id": trigger_id or uuid.uuid4().hex,
         }
         body = urlencode(form)
         return self.post("/slack/events", body, sign(body, secret, timestamp))

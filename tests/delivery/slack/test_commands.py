@@ -78,11 +78,11 @@ def test_parses_simple_commands(text: str, expected: commands.Command) -> None:
             id="colon-name-compound-duration",
         ),
         pytest.param(
-            "ack gitea 4hours from now",
+            "ack gitea 2 replicas are expected",
             AckScope("gitea"),
             WEEK,
-            "4hours from now",
-            id="non-duration-word-is-reason",
+            "2 replicas are expected",
+            id="number-without-unit-is-reason",
         ),
         pytest.param(
             "ack gitea 4h <!channel> &\nsee\tticket",
@@ -117,7 +117,19 @@ def test_parses_ack(text: str, scope: AckScope, duration: timedelta, reason: str
         pytest.param("ack gitea 4h", "A reason is required", "/drift ack", id="ack-only-duration"),
         pytest.param("ack gitea 31d x", "longer than the 30d", "/drift ack", id="ack-too-long"),
         pytest.param("ack gitea 0h x", "zero", "/drift ack", id="ack-zero"),
-        pytest.param("ack gitea 1234567d x", "not a duration", "/drift ack", id="ack-7-digits"),
+        pytest.param(
+            "ack gitea 1234567d x", "longer than the 30d", "/drift ack", id="ack-7-digits"
+        ),
+        *(
+            # Typed as a duration but not one we accept: refused, never a 7-day ack.
+            pytest.param(
+                f"ack gitea {d} x",
+                "is not a duration; an ack lasts e.g. 4h, 1d or 7d",
+                "/drift ack",
+                id=f"ack-{d}",
+            )
+            for d in ("-1d", "1e9h", "PT4H", "４h", "4hours", "1.5h", "+4h", "P1D")
+        ),
         pytest.param(
             "ack gitea " + "9w" * 20 + " x",
             "too long for a duration",
