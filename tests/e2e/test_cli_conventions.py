@@ -52,14 +52,24 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture
 def env(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    """The exports `drift-bot simulate` prints, and the scenario's clock for every command."""
+    """The exports `drift-bot simulate` prints."""
     monkeypatch.setenv("KUBECONFIG", str(sim.write_kubeconfig(tmp_path / "kubeconfig")))
     monkeypatch.setenv("ARGOCD_SERVER", sim.argocd_url)
     monkeypatch.setenv("ARGOCD_AUTH_TOKEN", TOKEN)
-    monkeypatch.setattr(wiring, "utc_now", lambda: NOW)
     for name in ("TERM", "COLUMNS"):
         monkeypatch.delenv(name, raising=False)
     return sim
+
+
+@pytest.fixture
+def fixed_clock(env: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
+    """The scenario's clock for the commands, so two runs render the same ages.
+
+    Only for tests that never build ``serve``: bot.wiring.server binds ``utc_now`` when first
+    imported, and would keep this one for the rest of the session.
+    """
+    monkeypatch.setattr(wiring, "utc_now", lambda: NOW)
+    return env
 
 
 def run(*argv: str, out: io.StringIO | None = None) -> tuple[int, str]:
@@ -249,8 +259,8 @@ def test_demo_fits_80_columns_except_what_cannot_be_broken(monkeypatch: pytest.M
         (
             "DRIFT_STUCK_AFTER",
             "soon",
-            "DRIFT_STUCK_AFTER: 'soon' is not a duration; use a number and a unit, like 30m, "
-            "4h or 7d",
+            "DRIFT_STUCK_AFTER: 'soon' is not a duration; use whole numbers with a unit "
+            "(s, m, h, d, w), like 30m, 4h, 1d, 7d or 1d12h",
         ),
     ],
 )
@@ -327,7 +337,7 @@ class _NotFoundServer:
 # --- --format blocks ------------------------------------------------------------------------
 
 
-def test_app_blocks_are_the_slack_rendering(env: Simulator) -> None:
+def test_app_blocks_are_the_slack_rendering(fixed_clock: Simulator) -> None:
     """`app gitea --format blocks` is exactly what `/drift app gitea` answers, buttons too."""
     code, blocks = run("app", "gitea", "--format", "blocks")
     _, as_json = run("app", "gitea", "--format", "json")
@@ -340,7 +350,7 @@ def test_app_blocks_are_the_slack_rendering(env: Simulator) -> None:
     assert any(block["type"] == "actions" for block in message.blocks)
 
 
-def test_digest_blocks_are_what_drift_digest_answers(env: Simulator) -> None:
+def test_digest_blocks_are_what_drift_digest_answers(fixed_clock: Simulator) -> None:
     """`digest --format blocks` is `/drift digest`'s answer: the whole digest, one message."""
     code, out = run("digest", "--format", "blocks")
     settings = load_settings()

@@ -195,17 +195,13 @@ def age(since: datetime | None, d: Digest) -> str:
 def totals_line(d: Digest) -> str:
     """Counts with trends against yesterday, then open/acked findings (our own words only)."""
     labels = ("apps", "OutOfSync", "Progressing", "stuck")
-    today = _counts(d.totals)
-    before: Sequence[int | None] = (
-        _counts(d.previous_totals) if d.previous_totals else (None,) * len(labels)
-    )
-    trends = [_trend(n, b) for n, b in zip(today, before, strict=True)]
+    today, before = _counts(d.totals), d.previous_totals and _counts(d.previous_totals)
+    trends = [_trend(n, before[i]) if before else "" for i, n in enumerate(today)]
     line = " · ".join(
         f"*{n}* {label}{t}" for label, n, t in zip(labels, today, trends, strict=True)
     )
-    # Yesterday's comparison is said once at the end: an "=" after every count read as a
-    # sentence cut off ("52 apps = · 20 OutOfSync =").
-    if d.previous_totals:
+    # Yesterday is named once, at the end: an "=" after each count read as a cut-off sentence.
+    if before:
         line += " (arrows: since yesterday)" if any(trends) else " (same as yesterday)"
     counts = f"{plural(d.open_count, 'open finding')}, {d.acked_count} acked"
     if not d.open_count and not d.acked_count:
@@ -217,10 +213,8 @@ def _counts(t: Totals) -> tuple[int, int, int, int]:
     return (t.total, t.out_of_sync, t.progressing, t.stuck)
 
 
-def _trend(now: int, before: int | None) -> str:
-    """`` ↑3``/`` ↓2`` against yesterday; nothing when unchanged or without a snapshot."""
-    if before is None:
-        return ""
+def _trend(now: int, before: int) -> str:
+    """`` ↑3``/`` ↓2`` against yesterday; nothing when unchanged."""
     delta = now - before
     if delta > 0:
         return f" {_TREND_UP}{delta}"
