@@ -149,6 +149,7 @@ class DriftService:
             stuck=tuple(stuck.values()),
             errors=tuple(run.errors),
             health={a.name: a.health_status for a in selected},
+            sync={a.name: a.sync_status for a in selected},
             fleet_as_of=run.fleet_as_of,
         )
         log.info(

@@ -12,9 +12,7 @@ from typing import Any, Final
 
 import kubernetes.client
 import kubernetes.config
-import yaml
 from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
 
 from bot.adapters.kube import decoding
 from bot.adapters.kube.answers import (
@@ -28,6 +26,7 @@ from bot.adapters.kube.answers import (
     json_object,
     json_value,
 )
+from bot.adapters.kube.credentials import load_client
 from bot.adapters.kube.objects import (
     APP_GROUP,
     APP_PLURAL,
@@ -45,7 +44,6 @@ from bot.adapters.kube.objects import (
 from bot.core import raw
 from bot.core.model import KindRef, RawObject, ResourceKey
 from bot.errors import (
-    ConfigError,
     InputError,
     UpstreamNotFoundError,
     UpstreamUnavailableError,
@@ -85,7 +83,7 @@ class KubeReader:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, pool_size: int | None = None) -> KubeReader:
-        """Connect with ``KUBECONFIG`` when set, else with the pod's service account.
+        """Connect with the credentials `credentials.load_client` finds (KUBECONFIG, pod, ~/.kube).
 
         The urllib3 pool holds at least ``pool_size`` (default ``DRIFT_CONCURRENCY``) connections:
         a smaller pool would make the scan's parallel requests open and drop connections.
@@ -96,7 +94,7 @@ class KubeReader:
         configuration = kubernetes.client.Configuration()
         wanted = pool_size if pool_size is not None else settings.drift_concurrency
         configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize, wanted)
-        api_client = _load_client(settings.kubeconfig, configuration)
+        api_client = load_client(settings.kubeconfig, settings.drift_kube_context, configuration)
         return cls(
             api_client,
             app_namespaces=settings.app_namespaces,
@@ -361,26 +359,3 @@ class KubeReader:
                 f"{CREDENTIALS_HINT} points at a live cluster"
             )
             raise UpstreamUnavailableError(msg, source=SOURCE, setting=SETTING) from exc
-
-
-def _load_client(
-    kubeconfig: str | None, configuration: kubernetes.client.Configuration
-) -> kubernetes.client.ApiClient:
-    try:
-        if kubeconfig:
-            # The config loaders carry no annotations, hence the ignores.
-            kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
-                config_file=kubeconfig, client_configuration=configuration, persist_config=False
-            )
-        else:
-            kubernetes.config.load_incluster_config(  # type: ignore[no-untyped-call]
-                client_configuration=configuration
-            )
-    except (ConfigException, OSError, ValueError, yaml.YAMLError) as exc:
-        where = f"KUBECONFIG={kubeconfig}" if kubeconfig else "in-cluster config (KUBECONFIG unset)"
-        msg = (
-            f"cannot load Kubernetes credentials from {where}: {excerpt(str(exc))}. "
-            "Set KUBECONFIG to a kubeconfig file, or run the bot as a pod with a service account."
-        )
-        raise ConfigError(msg) from exc
-    return kubernetes.client.ApiClient(configuration)
