@@ -86,9 +86,8 @@ page size, so the next page is on the wire while this one is parsed, and at most
 pages of raw JSON are alive at once."""
 
 USAGE_LISTS_AT_ONCE = 4
-"""Usage lists read side by side. Each holds a page of raw JSON and its decoding (a page of
-500 pods: ~2.5 MB + ~3 MB) until indexed; a scan of 10,000 apps needs the pods of ~50
-namespaces, and 16 of them at once lifted its peak RSS from ~390 MB to 416 MB."""
+"""Usage lists read side by side: each holds a raw page (500 pods: ~2.5 MB) until indexed;
+16 at once lifted a 10,000-app scan's peak RSS from ~390 to 416 MB (bench/README.md)."""
 
 
 class DriftService:
