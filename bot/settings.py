@@ -39,8 +39,14 @@ class Settings(BaseSettings):
     # --- Kubernetes -------------------------------------------------------------------------
     kubeconfig: str | None = Field(
         None,
-        description="Path of a kubeconfig file. Unset: in-cluster service-account credentials, "
-        "the normal case when the bot runs as a pod next to Argo CD.",
+        description="Path of a kubeconfig file (several joined with ':' are merged, as kubectl "
+        "does). Unset: in-cluster service-account credentials when running as a pod, else "
+        "~/.kube/config.",
+    )
+    drift_kube_context: str | None = Field(
+        None,
+        description="kubeconfig context to use (`--context` overrides it). Unset: the "
+        "kubeconfig's current-context.",
     )
     argocd_namespace: str = Field(
         "argocd",
@@ -70,6 +76,12 @@ class Settings(BaseSettings):
     argocd_insecure: bool = Field(
         False,
         description="Skip TLS verification of ARGOCD_SERVER. Only for self-signed test installs.",
+    )
+    argocd_ca_file: str | None = Field(
+        None,
+        description="PEM file of the CA that signed ARGOCD_SERVER's certificate (Argo CD's own "
+        "self-signed one: mount the argocd-server-tls secret's ca.crt/tls.crt). Unset: the "
+        "system trust store.",
     )
 
     # --- Redis ------------------------------------------------------------------------------
@@ -187,7 +199,11 @@ class Settings(BaseSettings):
     @classmethod
     def _url_has_scheme(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
-            msg = f"{value!r} needs a scheme, like https://{value}"
+            scheme, sep, rest = value.partition("://")
+            if sep:
+                msg = f"{value!r} has scheme {scheme}://; use http:// or https://, like https://{rest}"
+            else:
+                msg = f"{value!r} needs a scheme, like https://{value}"
             raise ValueError(msg)
         return value.rstrip("/") if value else value
 
@@ -203,6 +219,11 @@ class Settings(BaseSettings):
         return (self.argocd_namespace, *dict.fromkeys(extra))
 
 
+def _plain(message: str) -> str:
+    """Pydantic's message without its "Value error, " prefix (our validators say it all)."""
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the environment once; turn validation errors into a `ConfigError` naming the var."""
     try:
@@ -211,5 +232,24 @@ def load_settings(**overrides: Any) -> Settings:
         problems = []
         for error in exc.errors():
             var = str(error["loc"][0]).upper() if error["loc"] else "environment"
-            problems.append(f"{var}: {error['msg']}")
+            problems.append(f"{var}: {_plain(error['msg'])}")
         raise ConfigError("invalid configuration: " + "; ".join(problems)) from exc
+
+
+class TerminalEnv(BaseSettings):
+    """The terminal conventions every CLI honours (not drift-bot configuration, so not above).
+
+    ``NO_COLOR`` (https://no-color.org: set and not empty turns colour off), ``TERM=dumb`` (no
+    escape sequences) and ``COLUMNS`` (the width to wrap text at).
+    """
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_file=None)
+
+    no_color: str | None = None
+    term: str | None = None
+    columns: str | None = None
+
+
+def load_terminal_env() -> TerminalEnv:
+    """Read the terminal variables (never fails: a malformed value is treated as unset)."""
+    return TerminalEnv()

@@ -52,7 +52,8 @@ Json = Mapping[str, Any]
 def scan_report_from_json(d: object, path: str = ROOT) -> ScanReport:
     """The `ScanReport` that ``to_json`` turned into ``d``.
 
-    ``health`` is read when present (older servers do not send it); otherwise it is empty.
+    ``health`` and ``sync`` are read when present (older servers do not send them); otherwise
+    they are empty.
 
     Raises:
         InputError: ``d`` is not a scan report; the message names the offending JSON path.
@@ -65,6 +66,7 @@ def scan_report_from_json(d: object, path: str = ROOT) -> ScanReport:
         stuck=tuple(_stuck(s) for s in obj["stuck"]),
         errors=tuple(ScanError(**e) for e in obj["errors"]),
         health=dict(obj.get("health", {})),
+        sync=dict(obj.get("sync", {})),
         fleet_as_of=_opt_time(obj.get("fleet_as_of")),
     )
 

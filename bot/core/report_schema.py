@@ -91,11 +91,12 @@ SCHEMAS: Final[dict[str, Any]] = {
             "stuck": _list("StuckApp"),
             "errors": _list("ScanError"),
             "health": {"type": "object", "additionalProperties": STR},
+            "sync": {"type": "object", "additionalProperties": STR},
             "fleet_as_of": _TIME,
         },
-        # servers before per-app health did not send it; fleet_as_of only answers from the
-        # watched fleet model of `serve` carry
-        optional=("health", "fleet_as_of"),
+        # servers before per-app status did not send health and sync; fleet_as_of only
+        # answers from the watched fleet model of `serve` carry
+        optional=("health", "sync", "fleet_as_of"),
     ),
     "AppReport": obj(
         {

@@ -2,7 +2,12 @@
 
 Commands validate their input, call one service use case, and print a rendering. Exit codes:
 0 ok, 1 drift or stuck apps found (``scan --fail-on-drift``), 2 usage or configuration error
-(the message names the flag or env var), 3 upstream unreachable or refusing us.
+(the message names the flag or env var), 3 upstream unreachable or refusing us, 130 on Ctrl-C,
+141 when the reader of stdout went away (``drift-bot demo | head``: 128 + SIGPIPE, what a
+shell reports for any command a closed pipe stops; no traceback).
+
+Terminal conventions live in `bot.delivery.terminal` (colour, width); the global flags (``-v``,
+``--color``, ``--context``) are accepted before or after the command.
 """
 
 from __future__ import annotations
@@ -10,35 +15,52 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Literal, Protocol, TextIO
+from typing import Final, Literal, Protocol, TextIO
 
-from pydantic import SecretStr
-
-from bot import __version__, logs
-from bot.core.digest import build_digest
-from bot.core.model import EVERY_APP, ScanError, ScanReport, Totals
+from bot import logs
+from bot.core.digest import Digest, build_digest
+from bot.core.model import EVERY_APP, AppReport, ScanError, ScanReport, StuckApp, Totals
+from bot.delivery import sandbox, terminal
+from bot.delivery.cli_args import build_parser
+from bot.delivery.render.blocks import Block
 from bot.delivery.render.digest_text import digest_text
-from bot.delivery.render.text import Style, render_app, render_logs, render_scan, to_json
+from bot.delivery.render.text import render_app, render_logs, render_scan, to_json
 from bot.errors import ConfigError, DeliveryError, InputError, StoreError, UpstreamError
 from bot.ports import Classifier, StateStore
 from bot.service.digest import Notifier
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, load_settings, load_terminal_env
 
 Role = Literal["all", "classifier", "slack"]
+Preview = tuple[list[Block], str]
+"""Block Kit blocks and the notification text of one Slack message."""
 
-EXIT_OK = 0
-EXIT_DRIFT = 1
-EXIT_USAGE = 2
-EXIT_UPSTREAM = 3
+EXIT_OK: Final = 0
+EXIT_DRIFT: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_UPSTREAM: Final = 3
+EXIT_INTERRUPTED: Final = 130
+EXIT_PIPE: Final = 141
 
 log = logging.getLogger(__name__)
 
-DEMO_TOKEN = "demo-token"  # noqa: S105  # the simulator's own token; it guards nothing real
+
+class SlackPreview(Protocol):
+    """The renderings the Slack app sends, for ``--format blocks`` (built by `bot.wiring`)."""
+
+    def app(self, report: AppReport) -> Preview:
+        """What ``/drift app NAME`` answers."""
+        ...
+
+    def logs(self, stuck: StuckApp, now: datetime) -> Preview:
+        """What ``/drift logs NAME`` answers."""
+        ...
+
+    def digest(self, digest: Digest) -> Preview:
+        """What the daily digest posts to DRIFT_CHANNEL."""
+        ...
 
 
 class Builders(Protocol):
@@ -64,22 +86,22 @@ class Builders(Protocol):
         """Build and run ``drift-bot serve``; returns the exit code."""
         ...
 
+    def slack_preview(self, settings: Settings) -> SlackPreview:
+        """The Slack renderings, for ``--format blocks``."""
+        ...
+
 
 def main(
     argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, builders: Builders
 ) -> int:
     """Run one command; return the exit code (`bot.wiring.main` passes the real builders)."""
     out = stdout or sys.stdout
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     args.builders = builders
     try:
-        settings = load_settings()
-        # Commands print their answer on stdout; stderr stays quiet unless asked (-v) or serving.
-        quiet = logging.INFO if args.command == "serve" else logging.WARNING
-        logs.configure(settings.drift_log_format, logging.DEBUG if args.verbose else quiet)
-        command: Callable[[argparse.Namespace, Settings, TextIO], int] = args.run
-        return command(args, settings, out)
+        code = _run(args, out)
+        out.flush()  # inside the try: a closed pipe surfaces here, not at interpreter exit
+        return code
     except ConfigError as exc:
         return _fail(f"configuration error: {exc}", EXIT_USAGE)
     except InputError as exc:
@@ -90,77 +112,25 @@ def main(
         hint = f" (check {exc.setting})" if exc.setting and exc.setting not in str(exc) else ""
         return _fail(f"{exc.source} unreachable or refusing: {exc}{hint}", EXIT_UPSTREAM)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        terminal.discard_output(out)
+        return EXIT_PIPE
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="drift-bot",
-        description="Why is each Argo CD Application OutOfSync, what is the narrowest fix, "
-        "and which apps hide a broken workload behind Progressing.",
-    )
-    parser.add_argument("--version", action="version", version=f"drift-bot {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    scan = sub.add_parser("scan", help="classify every OutOfSync app and find stuck ones")
-    _output_flags(scan)
-    scan.add_argument(
-        "--app", action="append", default=[], metavar="NAME", help="only this app (repeatable)"
-    )
-    scan.add_argument(
-        "--fail-on-drift",
-        action="store_true",
-        help="exit 1 when unacknowledged drift or stuck apps are found (for CI gates)",
-    )
-    scan.set_defaults(run=_scan)
-
-    app = sub.add_parser("app", help="classified drift and health of one app")
-    app.add_argument("name", metavar="NAME")
-    _output_flags(app)
-    app.set_defaults(run=_app)
-
-    logs_cmd = sub.add_parser("logs", help="why one app is stuck: pods, restarts, decisive logs")
-    logs_cmd.add_argument("name", metavar="NAME")
-    _output_flags(logs_cmd)
-    logs_cmd.set_defaults(run=_logs)
-
-    digest = sub.add_parser("digest", help="print today's digest; --post sends it to DRIFT_CHANNEL")
-    digest.add_argument(
-        "--post", action="store_true", help="post to DRIFT_CHANNEL (at most once per day)"
-    )
-    digest.add_argument(
-        "--force", action="store_true", help="post even if today's digest was already posted"
-    )
-    digest.set_defaults(run=_digest)
-
-    escalate = sub.add_parser(
-        "escalate",
-        help="one escalation check, as the scheduler runs it (pings on-call once per incident)",
-    )
-    escalate.set_defaults(run=_escalate)
-
-    serve = sub.add_parser("serve", help="Slack app, scheduler and classification API")
-    serve.add_argument("--port", type=int, default=None, help="HTTP port (default DRIFT_PORT)")
-    serve.add_argument("--role", choices=("all", "classifier", "slack"), default="all")
-    serve.set_defaults(run=_serve)
-
-    demo = sub.add_parser(
-        "demo", help="scan a built-in simulated cluster (the seed's 52 apps); needs nothing else"
-    )
-    _output_flags(demo)
-    demo.set_defaults(run=_demo)
-    return parser
+def _run(args: argparse.Namespace, out: TextIO) -> int:
+    settings = load_settings()
+    if args.context:
+        settings = settings.model_copy(update={"drift_kube_context": args.context})
+    # Commands print their answer on stdout; stderr stays quiet unless asked (-v) or serving.
+    quiet = logging.INFO if args.command in ("serve", "simulate") else logging.WARNING
+    logs.configure(settings.drift_log_format, logging.DEBUG if args.verbose else quiet)
+    args.term = terminal.Terminal.of(out, load_terminal_env(), args.color)
+    command: Callable[[argparse.Namespace, Settings, TextIO], int] = COMMANDS[args.command]
+    return command(args, settings, out)
 
 
-def _output_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour text output (auto: only on a terminal)",
-    )
+# --- the commands -------------------------------------------------------------------------
 
 
 def _scan(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -177,7 +147,7 @@ def _scan(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.format == "json":
         out.write(to_json(report.to_json()))
     else:
-        out.write(render_scan(report, _style(args, out)))
+        _text(args, out, render_scan(report, args.term.style))
     for error in report.unreachable:
         _fail(f"{error.source} unreachable or refusing, the scan is partial: {error.message}", 0)
     if report.unreachable:
@@ -206,18 +176,23 @@ def _app(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         report = classifier.app_report(args.name)
     if args.format == "json":
         out.write(to_json(report.to_json()))
+    elif args.format == "blocks":
+        _blocks(out, args.builders.slack_preview(settings).app(report))
     else:
-        out.write(render_app(report, _style(args, out)))
+        _text(args, out, render_app(report, args.term.style))
     return EXIT_OK
 
 
 def _logs(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     with args.builders.session(settings, acks=False) as (classifier, _):
         stuck = classifier.logs_report(args.name)
+    now = datetime.now(UTC)
     if args.format == "json":
         out.write(to_json(stuck.to_json()))
+    elif args.format == "blocks":
+        _blocks(out, args.builders.slack_preview(settings).logs(stuck, now))
     else:
-        out.write(render_logs(stuck, datetime.now(UTC), _style(args, out)))
+        _text(args, out, render_logs(stuck, now, args.term.style))
     return EXIT_OK
 
 
@@ -225,11 +200,20 @@ def _digest(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.force and not args.post:
         msg = "--force only makes sense with --post (it re-posts today's digest)"
         raise InputError(msg)
+    if args.post and args.format != "text":
+        msg = "--format shows the digest without posting it; drop --post to preview it"
+        raise InputError(msg)
     builders: Builders = args.builders
     with builders.session(settings) as (classifier, store):
         notifier = builders.notifier(settings, classifier, store, post=args.post)
         if not args.post:
-            out.write(digest_text(notifier.build_digest()))
+            digest = notifier.build_digest()
+            if args.format == "json":
+                out.write(to_json(digest.to_json()))
+            elif args.format == "blocks":
+                _blocks(out, builders.slack_preview(settings).digest(digest))
+            else:
+                _text(args, out, digest_text(digest))
             return EXIT_OK
         outcome = notifier.post_digest(force=args.force)
     out.write(f"digest {'posted' if outcome.posted else 'not posted'}: {outcome.reason}\n")
@@ -241,53 +225,47 @@ def _serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     return builders.serve(settings, role=args.role, port=args.port)
 
 
-def _demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    # Imported here: the simulator is a test double, only the demo needs it at run time.
-    from bot.simulator import Simulator, scenarios
+def _simulate(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    return sandbox.simulate(args.scenario, args.apps, args.env_file, out, sys.stderr)
 
-    with (
-        tempfile.TemporaryDirectory(prefix="drift-bot-demo-") as tmp,
-        Simulator(scenarios.seed(now=datetime.now(UTC)), token=DEMO_TOKEN) as sim,
-    ):
-        demo_settings = settings.model_copy(
-            update={
-                "kubeconfig": str(sim.write_kubeconfig(Path(tmp) / "kubeconfig")),
-                "argocd_server": sim.argocd_url,
-                "argocd_auth_token": SecretStr(DEMO_TOKEN),
-                "argocd_insecure": False,
-                "argocd_namespace": "argocd",
-                "drift_app_namespaces": [],
-            }
-        )
-        service = args.builders.service(demo_settings)
-        try:
-            report = service.scan()
-        finally:
-            service.close()
+
+def _demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    report = sandbox.demo_report(settings, args.builders.service)
     if args.format == "json":
         out.write(to_json(report.to_json()))
         return EXIT_OK
-    style = _style(args, out)
-    out.write(
-        style.dim(
-            "Simulated cluster: the seed write-up's 52 Argo CD apps, served over loopback "
-            "to the real kubernetes and Argo CD clients. No cluster or Slack needed.\n\n"
-        )
+    style = args.term.style
+    intro = style.dim(
+        "Simulated cluster: the seed write-up's 52 Argo CD apps, served over loopback "
+        "to the real kubernetes and Argo CD clients. No cluster or Slack needed."
     )
-    out.write(render_scan(report, style))
     # The digest as the channel would get it on its first day (no acks, no yesterday yet).
     digest = build_digest(report, previous=None, acks=(), now=report.generated_at)
-    out.write("\n" + style.bold("DAILY DIGEST (what #your-channel would read)") + "\n")
-    out.write(digest_text(digest))
+    heading = style.bold("DAILY DIGEST (what #your-channel would read)")
+    _text(args, out, f"{intro}\n\n{render_scan(report, style)}\n{heading}\n{digest_text(digest)}")
     return EXIT_OK
 
 
-def _style(args: argparse.Namespace, out: TextIO) -> Style:
-    if args.color == "always":
-        return Style(enabled=True)
-    if args.color == "never":
-        return Style.plain()
-    return Style(enabled=out.isatty())
+def _text(args: argparse.Namespace, out: TextIO, text: str) -> None:
+    out.write(args.term.fit(text))
+
+
+def _blocks(out: TextIO, preview: Preview) -> None:
+    blocks, text = preview
+    out.write(to_json({"blocks": blocks, "text": text}))
+
+
+COMMANDS: Final = {
+    "scan": _scan,
+    "app": _app,
+    "logs": _logs,
+    "digest": _digest,
+    "escalate": _escalate,
+    "serve": _serve,
+    "simulate": _simulate,
+    "demo": _demo,
+}
+"""Each command name of `cli_args.build_parser` and the function that runs it."""
 
 
 def _fail(message: str, code: int) -> int:

@@ -18,8 +18,10 @@ Everything else is a JSON 404.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeAlias
@@ -32,6 +34,7 @@ from waitress.server import create_server
 from bot.delivery.slack.app import BoltApp, wsgi_handler
 from bot.delivery.slack.gate import MAX_BODY_BYTES
 from bot.delivery.slack.replay import Deliveries
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -133,21 +136,25 @@ class HttpServer:
     ) -> None:
         # One host and port always yields a single-socket server; the stubs only know the
         # union, and close() needs its asyncore map, so it is held untyped.
-        self._server: Any = create_server(
-            wsgi_app,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="drift-bot",
-            connection_limit=CONNECTION_LIMIT,
-            channel_timeout=CHANNEL_TIMEOUT_S,
-            cleanup_interval=CLEANUP_INTERVAL_S,
-            asyncore_use_poll=True,
-            # Nothing served takes a body bigger than a Slack payload: waitress answers 413 on
-            # the Content-Length header alone, before reading any of it.
-            max_request_body_size=MAX_BODY_BYTES,
-            max_request_header_size=MAX_HEADER_BYTES,
-        )
+        _check_port(host, port)
+        try:
+            self._server: Any = create_server(
+                wsgi_app,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="drift-bot",
+                connection_limit=CONNECTION_LIMIT,
+                channel_timeout=CHANNEL_TIMEOUT_S,
+                cleanup_interval=CLEANUP_INTERVAL_S,
+                asyncore_use_poll=True,
+                # Nothing served takes a body bigger than a Slack payload: waitress answers
+                # 413 on the Content-Length header alone, before reading any of it.
+                max_request_body_size=MAX_BODY_BYTES,
+                max_request_header_size=MAX_HEADER_BYTES,
+            )
+        except OSError as exc:  # taken between the check and now
+            raise _port_error(port, exc) from exc
         self._serving = threading.Event()
 
     @property
@@ -172,6 +179,31 @@ class HttpServer:
             self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
         else:
             wasyncore.close_all(self._server._map)
+
+
+def _check_port(host: str, port: int) -> None:
+    """`ConfigError` naming --port and DRIFT_PORT when ``port`` cannot be bound.
+
+    Tried with a socket of our own first: waitress leaks its half-built server (a socket and
+    a trigger pipe) when its bind fails, and the message should not depend on its internals.
+    """
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise _port_error(port, exc) from exc
+
+
+def _port_error(port: int, exc: OSError) -> ConfigError:
+    why = {
+        errno.EADDRINUSE: "is already in use (another drift-bot serve?)",
+        errno.EACCES: "needs privileges (ports below 1024 do)",
+    }.get(exc.errno or 0, f"cannot be opened ({exc.strerror or exc})")
+    return ConfigError(f"port {port} {why}: choose a free one with --port or DRIFT_PORT")
 
 
 def _readiness(start_response: StartResponse, ready: ReadyCheck) -> Iterable[bytes]:

@@ -290,6 +290,11 @@ class Builders:
     def service(self, settings: Settings) -> Classifier:
         return build_service(settings)
 
+    def slack_preview(self, settings: Settings) -> cli.SlackPreview:
+        from bot.wiring.preview import SlackPreview
+
+        return SlackPreview(settings)
+
     def serve(self, settings: Settings, *, role: serve.Role, port: int | None) -> int:
         from bot.delivery import serve
 

@@ -208,8 +208,8 @@ ERROR_MATRIX = [
     pytest.param(200, 16, UpstreamAuthError, "ARGOCD_AUTH_TOKEN", "rejected the token", id="c16"),
     pytest.param(403, 7, UpstreamNotFoundError, "ARGOCD_AUTH_TOKEN", "no such app", id="403"),
     pytest.param(400, 7, UpstreamNotFoundError, "ARGOCD_AUTH_TOKEN", "project role", id="c7"),
-    pytest.param(404, 5, UpstreamNotFoundError, "ARGOCD_SERVER", "has no", id="404"),
-    pytest.param(400, 5, UpstreamNotFoundError, "ARGOCD_SERVER", "has no", id="code-5"),
+    pytest.param(404, 5, UpstreamNotFoundError, "ARGOCD_SERVER", "could not find the", id="404"),
+    pytest.param(400, 5, UpstreamNotFoundError, "ARGOCD_SERVER", "could not find the", id="code-5"),
     pytest.param(500, 13, UpstreamUnavailableError, "ARGOCD_SERVER", "HTTP 500", id="500"),
     pytest.param(400, 3, UpstreamError, "ARGOCD_SERVER", "HTTP 400", id="400-other"),
 ]

@@ -107,17 +107,39 @@ def test_only_apps_with_drift_to_diff_are_fetched_once_each(
 
 
 def test_each_crd_and_usage_list_is_read_once_per_scan(report: ScanReport, sim: Simulator) -> None:
-    """CRD schemas and the cluster-wide lists proving zombies unused are shared by all apps."""
+    """CRD schemas and the lists proving zombies unused are shared by all apps."""
     cluster_wide = re.compile(r"^/apis?/(?:[^/]+/)?v1[^/]*/[a-z]+$")
+    usage_list = re.compile(r"^/apis?/(?:[^/]+/)?v1[^/]*/(?:namespaces/[^/]+/)?[a-z]+$")
     paths = Counter(
         r.path
         for r in sim.requests
         if r.api == "kube"
-        and ("/customresourcedefinitions/" in r.path or cluster_wide.match(r.path))
+        and "labelSelector" not in r.query  # a stuck workload's own pods, not a usage list
+        and ("/customresourcedefinitions/" in r.path or usage_list.match(r.path))
+        and not r.path.endswith(LIST_PATH)
     )
     assert any("/customresourcedefinitions/" in p for p in paths)
     assert any(cluster_wide.match(p) for p in paths)
     assert {p: n for p, n in paths.items() if n > 1} == {}
+
+
+def test_pods_are_read_only_in_the_namespaces_of_leftovers(
+    report: ScanReport, sim: Simulator, fleet: Scenario
+) -> None:
+    """A leftover's users are pods of its own namespace: a scan lists the pods of those
+    namespaces (each once), never every pod of the cluster."""
+    leftovers = {
+        key.namespace
+        for (_, key), cls in fleet.expected.items()
+        if cls == "zombie" and key.namespace
+    }
+    pod_lists = {
+        r.path
+        for r in sim.requests
+        if r.api == "kube" and r.path.endswith("/pods") and "labelSelector" not in r.query
+    }
+    assert pod_lists
+    assert pod_lists <= {f"/api/v1/namespaces/{ns}/pods" for ns in leftovers}
 
 
 def test_the_list_is_paged_and_no_scan_thread_outlives_the_scan(

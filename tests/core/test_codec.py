@@ -102,6 +102,14 @@ def test_empty_scan_report_round_trips() -> None:
     assert scan_report_from_json(_wire(report.to_json())) == report
 
 
+def test_scan_report_sync_round_trips_and_older_documents_have_none() -> None:
+    """Per-app sync status travels with the report; a document without it decodes empty."""
+    report = replace(scan_report(), sync={"gitea": "OutOfSync", "argocd": "Synced"})
+    assert scan_report_from_json(_wire(report.to_json())).sync == report.sync
+    older = {k: v for k, v in _wire(report.to_json()).items() if k != "sync"}
+    assert scan_report_from_json(older).sync == {}
+
+
 def test_scan_report_reads_health_when_present() -> None:
     """A ``health`` map in the document (not written by today's model) is kept."""
     wire = _wire(scan_report().to_json()) | {"health": {"gitea": "Progressing"}}

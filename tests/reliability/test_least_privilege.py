@@ -72,5 +72,10 @@ def test_secrets_that_drift_are_never_read_from_the_cluster(
     finally:
         service.close()
     _assert_read_only(leaky_sim)
-    looked_up = {r.path for r in leaky_sim.requests if r.api == "kube"}
-    assert "/api/v1/pods" in looked_up, "the zombie Secret's users were searched"
+    # Its users are pods of its own namespace, all of them (no selector: not a workload's).
+    looked_up = {
+        r.path for r in leaky_sim.requests if r.api == "kube" and "labelSelector" not in r.query
+    }
+    assert "/api/v1/namespaces/payments/pods" in looked_up, (
+        "the zombie Secret's users were searched"
+    )

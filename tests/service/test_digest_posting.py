@@ -303,7 +303,9 @@ class TestTrend:
         assert "*Resolved since yesterday (1)*" in second
         assert "ExternalSecret/old" in second
         assert "*1* stuck ↑1" in second
-        assert "*3* apps =" in second  # gitea, x and argo-rollouts vs gitea, argo-rollouts, root
+        # gitea, x and argo-rollouts vs gitea, argo-rollouts, root: unchanged, so no marker
+        assert "*3* apps · " in second
+        assert "(arrows: since yesterday)" in second
 
     def test_a_failed_post_saves_no_snapshot(
         self, stores: StoreFactory, slack: FlakySlackApi

@@ -76,8 +76,16 @@ def classify_error(
             f"check the app name and the token's project role ({detail})"
         )
         return UpstreamNotFoundError(msg, source=SOURCE, setting=TOKEN_SETTING)
-    if status == 404 or code == _GRPC_NOT_FOUND:
-        msg = f"Argo CD has no {what} ({detail})"
+    if code == _GRPC_NOT_FOUND:  # Argo CD's own "not found" says what is missing
+        msg = f"Argo CD could not find {what}: {detail}"
+        return UpstreamNotFoundError(msg, source=SOURCE, setting=SERVER_SETTING)
+    if status == 404:
+        # No gRPC body: a web server, an ingress or another API answered, not Argo CD's.
+        said = f"; it said: {detail}" if detail else ""
+        msg = (
+            f"Argo CD answered 404 Not Found for {what} (GET {url}{said}); "
+            "is ARGOCD_SERVER the Argo CD API server's URL?"
+        )
         return UpstreamNotFoundError(msg, source=SOURCE, setting=SERVER_SETTING)
     if status in RETRY_STATUSES or status >= 500:
         tries = f" after {attempts} attempts" if attempts > 1 else ""

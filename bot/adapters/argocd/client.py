@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from typing import Final
@@ -47,7 +48,7 @@ class ArgoClient:
         base_url: str,
         token: str,
         *,
-        verify: bool = True,
+        verify: bool | ssl.SSLContext = True,
         timeout_s: float = 10.0,
         retries: int = 3,
         backoff_s: float = 0.2,
@@ -100,7 +101,7 @@ class ArgoClient:
         return cls(
             settings.argocd_server,
             token,
-            verify=not settings.argocd_insecure,
+            verify=_verify(settings),
             timeout_s=settings.drift_http_timeout.total_seconds(),
             max_connections=max(_DEFAULT_MAX_CONNECTIONS, settings.drift_concurrency),
         )
@@ -250,3 +251,20 @@ def _app_path(app: str, tail: str) -> str:
 
 def _ns(app_namespace: str) -> dict[str, str]:
     return {"appNamespace": app_namespace} if app_namespace else {}
+
+
+def _verify(settings: Settings) -> bool | ssl.SSLContext:
+    """TLS verification: off (ARGOCD_INSECURE), Argo CD's own CA (ARGOCD_CA_FILE), or the system's.
+
+    Raises:
+        ConfigError: ARGOCD_CA_FILE is not a readable PEM file.
+    """
+    if settings.argocd_insecure:
+        return False
+    if not settings.argocd_ca_file:
+        return True
+    try:
+        return ssl.create_default_context(cafile=settings.argocd_ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        msg = f"ARGOCD_CA_FILE={settings.argocd_ca_file}: cannot read a PEM CA bundle ({exc})"
+        raise ConfigError(msg) from exc

@@ -90,9 +90,9 @@ def _status_message(body: str | None, *, fallback: str) -> str:
     return excerpt(body)
 
 
-def json_value(body: bytes | str, what: str) -> Any:
+def json_value(body: bytes | str, what: str, view: decoding.View | None = None) -> Any:
     try:
-        return decoding.loads(body)
+        return decoding.loads(body, view)
     except ValueError as exc:
         msg = f"Kubernetes answered {what} with a body that is not JSON: {_described(body, exc)}"
         raise InputError(msg) from exc

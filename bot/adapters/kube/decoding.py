@@ -1,42 +1,97 @@
-"""Decoding large JSON bodies without the cyclic garbage collector walking the heap.
+"""Decoding large JSON bodies fast, only as far as the bot reads them, with the collector paused.
 
-A page of 500 Applications is ~6 MB of JSON and a page of pods ~2.6 MB; decoding one allocates
-hundreds of thousands of dicts and lists, and every 700 new containers CPython runs a young
-collection, every tenth of those an older one, and a full collection whenever the long-lived
-heap grew by a quarter. During a scan the long-lived heap *is* the fleet being decoded, so the
-collector re-walks it again and again: measured on a realistic 2,000-app fleet, decoding its
-pods took 5.0 s with the collector on and 1.1 s with it paused. JSON decoding creates no
-reference cycles, so pausing it there frees nothing late; reference counting still frees
-everything as usual.
+A page of 500 Applications is ~6 MB of JSON and a page of pods ~2.5 MB; decoding one allocates
+~70,000 dicts and lists. With the collector running, every young collection during the decode
+re-walks the page decoded so far: measured on a realistic 2,000-app fleet, decoding its pods
+took 5.0 s with the collector on and 1.1 s with it paused (`bot.collector`). JSON decoding
+creates no reference cycles, so pausing it there frees nothing late.
 
-The pause is process-wide, so it is counted: the collector comes back when the last of the
-decoders running side by side (the scan's pool threads) is done, never in the middle of one.
+The decoder is msgspec's: the same dicts, lists and scalars as `json.loads`, about twice as
+fast. The two biggest lists are decoded through a *view* (a `TypedDict` msgspec fills, skipping
+every other key without building it):
+
+* `APPLICATION_LIST`: an Application's ``status.history`` and ``status.operationState`` are
+  two thirds of its JSON (10 of 15 kB in the realistic fleet) and nothing in a scan reads
+  them; ``status.sync``, ``health``, ``resources`` and ``conditions`` are kept, and
+  ``metadata`` and ``spec`` whole. A page of 500: 47 ms (`json.loads`) → 9 ms.
+* `POD_LIST` (usage lists): the reference index reads a pod's ``spec`` and its name,
+  namespace, uid, labels and owners; its ``status`` and ``metadata.managedFields`` (60 % of
+  its JSON) are skipped.
+
+A body that does not fit its view (an item or its ``status`` not an object...) is decoded
+whole instead, so malformed input meets the same checks and errors as before.
 """
 
 from __future__ import annotations
 
-import gc
-import json
-import threading
-from typing import Any
+from typing import Any, Final, TypedDict
 
-_lock = threading.Lock()
-_active = 0
-_was_enabled = False
+import msgspec
+
+from bot import collector
 
 
-def loads(body: bytes | str) -> Any:
-    """`json.loads` with the cyclic collector paused (raises `ValueError` like it)."""
-    global _active, _was_enabled
-    with _lock:
-        if _active == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _active += 1
-    try:
-        return json.loads(body)
-    finally:
-        with _lock:
-            _active -= 1
-            if _active == 0 and _was_enabled:
-                gc.enable()
+class _AppStatus(TypedDict, total=False):
+    sync: Any
+    health: Any
+    resources: Any
+    conditions: Any
+
+
+class _Application(TypedDict, total=False):
+    apiVersion: Any
+    kind: Any
+    metadata: Any
+    spec: Any
+    status: _AppStatus
+
+
+class _ApplicationList(TypedDict, total=False):
+    apiVersion: Any
+    kind: Any
+    metadata: Any
+    items: list[_Application]
+
+
+class _PodMetadata(TypedDict, total=False):
+    name: Any
+    namespace: Any
+    uid: Any
+    labels: Any
+    ownerReferences: Any
+
+
+class _Pod(TypedDict, total=False):
+    apiVersion: Any
+    kind: Any
+    metadata: _PodMetadata
+    spec: Any
+
+
+class _PodList(TypedDict, total=False):
+    apiVersion: Any
+    kind: Any
+    metadata: Any
+    items: list[_Pod]
+
+
+View = msgspec.json.Decoder[Any]
+"""A decoder that keeps only part of a body (see the module docstring)."""
+
+APPLICATION_LIST: Final[View] = msgspec.json.Decoder(_ApplicationList)
+POD_LIST: Final[View] = msgspec.json.Decoder(_PodList)
+_WHOLE: Final[View] = msgspec.json.Decoder()
+
+
+def loads(body: bytes | str, view: View | None = None) -> Any:
+    """`json.loads` with the cyclic collector paused, through ``view`` if given.
+
+    Raises `ValueError` like `json.loads` (msgspec's `DecodeError` is one).
+    """
+    with collector.paused():
+        if view is not None:
+            try:
+                return view.decode(body)
+            except msgspec.ValidationError:
+                pass  # valid JSON of another shape: decoded whole, for the caller's checks
+        return _WHOLE.decode(body)

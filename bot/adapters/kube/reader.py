@@ -12,10 +12,9 @@ from typing import Any, Final
 
 import kubernetes.client
 import kubernetes.config
-import yaml
 from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
 
+from bot.adapters.kube import decoding
 from bot.adapters.kube.answers import (
     CONNECTION_ERRORS,
     CREDENTIALS_HINT,
@@ -27,6 +26,7 @@ from bot.adapters.kube.answers import (
     json_object,
     json_value,
 )
+from bot.adapters.kube.credentials import load_client
 from bot.adapters.kube.objects import (
     APP_GROUP,
     APP_PLURAL,
@@ -44,7 +44,6 @@ from bot.adapters.kube.objects import (
 from bot.core import raw
 from bot.core.model import KindRef, RawObject, ResourceKey
 from bot.errors import (
-    ConfigError,
     InputError,
     UpstreamNotFoundError,
     UpstreamUnavailableError,
@@ -84,7 +83,7 @@ class KubeReader:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, pool_size: int | None = None) -> KubeReader:
-        """Connect with ``KUBECONFIG`` when set, else with the pod's service account.
+        """Connect with the credentials `credentials.load_client` finds (KUBECONFIG, pod, ~/.kube).
 
         The urllib3 pool holds at least ``pool_size`` (default ``DRIFT_CONCURRENCY``) connections:
         a smaller pool would make the scan's parallel requests open and drop connections.
@@ -95,7 +94,7 @@ class KubeReader:
         configuration = kubernetes.client.Configuration()
         wanted = pool_size if pool_size is not None else settings.drift_concurrency
         configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize, wanted)
-        api_client = _load_client(settings.kubeconfig, configuration)
+        api_client = load_client(settings.kubeconfig, settings.drift_kube_context, configuration)
         return cls(
             api_client,
             app_namespaces=settings.app_namespaces,
@@ -142,7 +141,8 @@ class KubeReader:
         return raw.as_crd(json_object(body, f"customresourcedefinition {name}"))
 
     def list_objects(self, ref: KindRef) -> list[RawObject]:
-        """Every object of one type, cluster-wide (paged).
+        """Every object of one type, cluster-wide (paged); pods without ``status`` and
+        ``metadata.managedFields`` (see `iter_objects`).
 
         Raises:
             ValueError: ``ref`` names Secrets, which the bot never reads (its role cannot).
@@ -161,7 +161,10 @@ class KubeReader:
             raise ValueError(msg)
         path = collection_path(ref.group, ref.version, ref.plural, namespace)
         where = f" in namespace {namespace}" if namespace else ""
-        return self._list(path, f"list {ref.plural}{group_suffix(ref.group)}{where}")
+        # Pods without their status and managed fields (`decoding.POD_LIST`): every user of
+        # these lists reads whom a pod names, not how it runs.
+        view = decoding.POD_LIST if (ref.group, ref.plural) == ("", "pods") else None
+        return self._list(path, f"list {ref.plural}{group_suffix(ref.group)}{where}", view=view)
 
     def pods_of(self, workload: ResourceKey) -> list[raw.RawPod]:
         """Pods owned by a workload, verified through ``ownerReferences``.
@@ -236,16 +239,19 @@ class KubeReader:
             _request_timeout=self._timeout,
             _preload_content=False,
         )
-        return json_value(response.data, f"list {APP_PLURAL}.{APP_GROUP} in {namespace}")
+        what = f"list {APP_PLURAL}.{APP_GROUP} in {namespace}"
+        return json_value(response.data, what, decoding.APPLICATION_LIST)
 
-    def _list(self, path: str, action: str, *, selector: str = "") -> Iterator[RawObject]:
+    def _list(
+        self, path: str, action: str, *, selector: str = "", view: decoding.View | None = None
+    ) -> Iterator[RawObject]:
         def fetch(token: str | None) -> Any:
             query: list[tuple[str, str | int]] = [("limit", self._page_size)]
             if selector:
                 query.append(("labelSelector", selector))
             if token:
                 query.append(("continue", token))
-            return self._get(path, query)
+            return self._get(path, query, view)
 
         return self._paged(fetch, action)
 
@@ -319,7 +325,12 @@ class KubeReader:
             return {}
         return doc if isinstance(doc, dict) else {}
 
-    def _get(self, path: str, query: Iterable[tuple[str, str | int]]) -> Any:
+    def _get(
+        self,
+        path: str,
+        query: Iterable[tuple[str, str | int]],
+        view: decoding.View | None = None,
+    ) -> Any:
         """GET ``path`` through the client's auth and pool; parsed JSON, ApiException if not 2xx."""
         request = self._api.param_serialize(
             method="GET",
@@ -332,7 +343,7 @@ class KubeReader:
         body = response.read()
         if not 200 <= response.status <= 299:
             raise ApiException(http_resp=response)
-        return json_value(body, path)
+        return json_value(body, path, view)
 
     @contextmanager
     def _translate(self, action: str) -> Iterator[None]:
@@ -348,26 +359,3 @@ class KubeReader:
                 f"{CREDENTIALS_HINT} points at a live cluster"
             )
             raise UpstreamUnavailableError(msg, source=SOURCE, setting=SETTING) from exc
-
-
-def _load_client(
-    kubeconfig: str | None, configuration: kubernetes.client.Configuration
-) -> kubernetes.client.ApiClient:
-    try:
-        if kubeconfig:
-            # The config loaders carry no annotations, hence the ignores.
-            kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
-                config_file=kubeconfig, client_configuration=configuration, persist_config=False
-            )
-        else:
-            kubernetes.config.load_incluster_config(  # type: ignore[no-untyped-call]
-                client_configuration=configuration
-            )
-    except (ConfigException, OSError, ValueError, yaml.YAMLError) as exc:
-        where = f"KUBECONFIG={kubeconfig}" if kubeconfig else "in-cluster config (KUBECONFIG unset)"
-        msg = (
-            f"cannot load Kubernetes credentials from {where}: {excerpt(str(exc))}. "
-            "Set KUBECONFIG to a kubeconfig file, or run the bot as a pod with a service account."
-        )
-        raise ConfigError(msg) from exc
-    return kubernetes.client.ApiClient(configuration)

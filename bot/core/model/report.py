@@ -208,6 +208,8 @@ class ScanReport:
     errors: tuple[ScanError, ...] = ()
     health: Mapping[AppName, str] = field(default_factory=dict)
     """App name → health status, for renderers that show per-app health."""
+    sync: Mapping[AppName, str] = field(default_factory=dict)
+    """App name → sync status: a Synced app can still hold leftovers (hooks kept by prune off)."""
     fleet_as_of: datetime | None = None
     """When the answer came from ``serve``'s watched model: the last moment every watched
     namespace was confirmed current (JSON ``fleet_as_of``, sent only then)."""
@@ -226,6 +228,7 @@ class ScanReport:
             "stuck": [s.to_json() for s in self.stuck],
             "errors": [e.to_json() for e in self.errors],
             "health": dict(self.health),
+            "sync": dict(self.sync),
         }
         if self.fleet_as_of is not None:
             out["fleet_as_of"] = iso(self.fleet_as_of)

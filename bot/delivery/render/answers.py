@@ -22,6 +22,7 @@ from bot.delivery.render.findings import Room, finding_lines
 from bot.delivery.render.limits import MAX_BLOCKS, MAX_SECTION_CHARS
 from bot.delivery.render.markup import SLACK_MAX_NAMES, SlackMarkup, who
 from bot.delivery.render.time import when
+from bot.delivery.render.words import plural
 from bot.delivery.slack import commands
 from bot.errors import InputError, StoreError, UnknownAppError, UpstreamError
 
@@ -171,7 +172,7 @@ def acks_list(acks: Sequence[Ack], now: datetime) -> Message:
     hidden = len(lines) - sum(text.count("\n") + 1 for text in shown)
     if hidden:
         blocks.append(section(f"…and {hidden} more — run `drift-bot acks`"))
-    return fit(blocks, f"{len(acks)} acks in force", more="run `drift-bot acks`")
+    return fit(blocks, f"{plural(len(acks), 'ack')} in force", more="run `drift-bot acks`")
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -244,7 +245,7 @@ def pod_sections(stuck: StuckApp, now: datetime, more: str) -> list[Block]:
     sections = [section(_pod_text(pod, now)) for pod in stuck.pods[:MAX_PODS]]
     hidden = len(stuck.pods) - MAX_PODS
     if hidden > 0:
-        sections.append(section(f"…and {hidden} more unhealthy pods — {more}"))
+        sections.append(section(f"…and {plural(hidden, 'more unhealthy pod')} — {more}"))
     return sections
 
 
@@ -289,7 +290,7 @@ def _pod_text(pod: PodDiagnosis, now: datetime) -> str:
     where = code_span(f"{pod.namespace}/{pod.name}")
     lines = [
         f"*{escape(pod.reason)}* · pod {where} · container {code_span(pod.container)}",
-        f"{pod.restarts} restarts{age}",
+        f"{plural(pod.restarts, 'restart')}{age}",
     ]
     if pod.message:
         lines.append(mrkdwn(pod.message, MAX_ERROR_CHARS))
@@ -330,7 +331,9 @@ def _app_fallback(report: AppReport) -> str:
 
 
 def _stuck_fallback(stuck: StuckApp, since: str) -> str:
-    pods = "; ".join(f"{p.name} {p.reason}, {p.restarts} restarts" for p in stuck.pods[:MAX_PODS])
+    pods = "; ".join(
+        f"{p.name} {p.reason}, {plural(p.restarts, 'restart')}" for p in stuck.pods[:MAX_PODS]
+    )
     return escape(f"{stuck.app}: {stuck.health}{since}" + (f"; {pods}" if pods else ""))
 
 

@@ -33,6 +33,7 @@ from bot.delivery.render.findings import finding_line
 from bot.delivery.render.limits import MAX_FALLBACK_CHARS, MAX_SECTION_CHARS
 from bot.delivery.render.markup import SlackMarkup, who
 from bot.delivery.render.time import when
+from bot.delivery.render.words import plural
 
 T = TypeVar("T")
 
@@ -76,11 +77,12 @@ def digest_blocks(d: Digest) -> tuple[list[Block], str]:
         )
     blocks.append(section(totals_line(d)))
     blocks.extend(section(text) for text in _change_sections(d))
+    # Possibly real changes before the benign classes (the same order as `drift-bot scan`).
+    blocks.extend(section(text) for text in _unexplained_sections(d))
     blocks.append({"type": "divider"})
     blocks.extend(section(text) for text in _class_sections(d))
     if d.acked_counts:
         blocks.append(context(_acked_line(d)))
-    blocks.extend(section(text) for text in _unexplained_sections(d))
     if d.expiring_acks:
         blocks.append(section(_expiring_section(d)))
     if _per_app(d):
@@ -143,7 +145,7 @@ def _stuck_sections(d: Digest) -> list[str]:
     sections = [_stuck_app(s, d, first=i == 0) for i, s in enumerate(shown)]
     rest = d.stuck[TOP_STUCK_SECTIONS:]
     if rest:
-        head = f"*…and {len(rest)} more stuck apps:*"
+        head = f"*…and {plural(len(rest), 'more stuck app')}:*"
         text, _ = _packed(
             head,
             rest,
@@ -168,7 +170,7 @@ def _stuck_app(stuck: StuckApp, d: Digest, *, first: bool) -> str:
         stuck.pods[:PODS_PER_STUCK_APP],
         lambda p: _pod_lines(p, d),
         total=len(stuck.pods),
-        more=lambda n: f"…and {n} more pods: `/drift logs {mrkdwn(stuck.app, VALUE)}`",
+        more=lambda n: f"…and {plural(n, 'more pod')}: `/drift logs {mrkdwn(stuck.app, VALUE)}`",
     )
     return text
 
@@ -178,7 +180,7 @@ def _pod_lines(pod: PodDiagnosis, d: Digest) -> str:
     line = (
         f"• {code_span(f'{pod.namespace}/{pod.name}', VALUE)} "
         f"container {code_span(pod.container, VALUE)}: "
-        f"*{mrkdwn(pod.reason, VALUE)}*, {pod.restarts} restarts{age}"
+        f"*{mrkdwn(pod.reason, VALUE)}*, {plural(pod.restarts, 'restart')}{age}"
     )
     if pod.log:
         line += "\n" + code_block(pod.log[:LOG_LINES_PER_POD], LOG_LINE)
@@ -193,33 +195,32 @@ def age(since: datetime | None, d: Digest) -> str:
 def totals_line(d: Digest) -> str:
     """Counts with trends against yesterday, then open/acked findings (our own words only)."""
     labels = ("apps", "OutOfSync", "Progressing", "stuck")
-    today = _counts(d.totals)
-    before: Sequence[int | None] = (
-        _counts(d.previous_totals) if d.previous_totals else (None,) * len(labels)
+    today, before = _counts(d.totals), d.previous_totals and _counts(d.previous_totals)
+    trends = [_trend(n, before[i]) if before else "" for i, n in enumerate(today)]
+    line = " · ".join(
+        f"*{n}* {label}{t}" for label, n, t in zip(labels, today, trends, strict=True)
     )
-    parts = [
-        f"*{n}* {label}{_trend(n, b)}" for label, n, b in zip(labels, today, before, strict=True)
-    ]
-    counts = f"{d.open_count} open findings, {d.acked_count} acked"
+    # Yesterday is named once, at the end: an "=" after each count read as a cut-off sentence.
+    if before:
+        line += " (arrows: since yesterday)" if any(trends) else " (same as yesterday)"
+    counts = f"{plural(d.open_count, 'open finding')}, {d.acked_count} acked"
     if not d.open_count and not d.acked_count:
         counts = "no drift: every resource is Synced"
-    return " · ".join(parts) + f"\n{counts}"
+    return f"{line}\n{counts}"
 
 
 def _counts(t: Totals) -> tuple[int, int, int, int]:
     return (t.total, t.out_of_sync, t.progressing, t.stuck)
 
 
-def _trend(now: int, before: int | None) -> str:
-    """`` ↑3``/`` ↓2``/`` =`` against yesterday; nothing without a snapshot."""
-    if before is None:
-        return ""
+def _trend(now: int, before: int) -> str:
+    """`` ↑3``/`` ↓2`` against yesterday; nothing when unchanged."""
     delta = now - before
     if delta > 0:
         return f" {_TREND_UP}{delta}"
     if delta < 0:
         return f" {_TREND_DOWN}{-delta}"
-    return " ="
+    return ""
 
 
 def _change_sections(d: Digest) -> list[str]:
@@ -366,7 +367,7 @@ def upstream_down_line(e: ScanError) -> str:
 def _errors_section(d: Digest) -> str:
     apps = _per_app(d)
     text, _ = _packed(
-        f":warning: *Could not read {len(apps)} app(s)*; the digest covers the rest",
+        f":warning: *Could not read {plural(len(apps), 'app')}*; the digest covers the rest",
         apps[:TOP_LISTED],
         lambda e: (
             f"• *{mrkdwn(e.app, VALUE)}* ({mrkdwn(e.source, 40)}): {mrkdwn(e.message, SUMMARY)}"

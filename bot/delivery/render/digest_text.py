@@ -18,6 +18,7 @@ from bot.delivery.render.escape import middle, terminal
 from bot.delivery.render.findings import finding_line
 from bot.delivery.render.markup import Style, TerminalMarkup
 from bot.delivery.render.time import when
+from bot.delivery.render.words import plural
 
 TEXT_TOP_PER_CLASS: Final = 20
 """The terminal has room for more, but the digest stays a summary (`drift-bot scan` is all)."""
@@ -37,14 +38,15 @@ def digest_text(d: Digest) -> str:
         ]
     lines += [_plain_markup(totals_line(d)), ""]
     lines.extend(_text_changes(d))
-    lines.extend(_text_classes(d))
-    if d.acked_counts:
-        parts = [f"[{cls.letter}] {cls.value} {n}" for cls, n in d.acked_counts.items()]
-        lines += [f"Acked ({d.acked_count}), folded: " + " · ".join(parts), ""]
+    # Possibly real changes before the benign classes (the same order as `drift-bot scan`).
     if d.unexplained:
         lines.append(f"UNEXPLAINED ({len(d.unexplained)}) — matches no benign class:")
         lines.extend(_text_finding(f) + _text_paths(f) for f in d.unexplained)
         lines.append("")
+    lines.extend(_text_classes(d))
+    if d.acked_counts:
+        parts = [f"[{cls.letter}] {cls.value} {n}" for cls, n in d.acked_counts.items()]
+        lines += [f"Acked ({d.acked_count}), folded: " + " · ".join(parts), ""]
     if d.expiring_acks:
         lines.append(f"Acks expiring within a day ({len(d.expiring_acks)}):")
         lines.extend(_text_expiring(a, d) for a in d.expiring_acks)
@@ -55,7 +57,7 @@ def digest_text(d: Digest) -> str:
         lines.append("  (app statuses and stuck apps are from Kubernetes; drift is unclassified)")
     apps = [e for e in d.errors if e.app != EVERY_APP]
     if apps:
-        lines.append(f"Could not read {len(apps)} app(s):")
+        lines.append(f"Could not read {plural(len(apps), 'app')}:")
         lines.extend(f"  {_safe(e.app)} [{_safe(e.source)}]: {_safe(e.message)}" for e in apps)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -80,7 +82,8 @@ def _text_stuck(d: Digest) -> list[str]:
             )
             lines.append(
                 f"    pod {_safe(pod.namespace)}/{_safe(pod.name)} container "
-                f"{_safe(pod.container)}: {_safe(pod.reason)}, {pod.restarts} restarts{pod_age}"
+                f"{_safe(pod.container)}: {_safe(pod.reason)}, "
+                f"{plural(pod.restarts, 'restart')}{pod_age}"
             )
             lines.extend(f"      | {_safe(middle(line, 300))}" for line in pod.log)
     return [*lines, ""]

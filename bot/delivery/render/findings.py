@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bot.core.model import ABSENT, DriftClass, Finding, ResourceKey
+from bot.core.model import ABSENT, DriftClass, Finding, FixKind, ResourceKey
 from bot.delivery.render.markup import Markup
+from bot.delivery.render.words import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +57,13 @@ def finding_lines(
         lines.append(m.item(f"{m.value(evidence.path)}: {git} → {live}"))
     hidden = len(finding.evidence) - room.evidence
     if hidden > 0:
-        lines.append(m.quiet(f"…and {hidden} more paths") + (f" — {more}" if more else ""))
-    kind = finding.fix.kind.value
+        paths = plural(hidden, "more path")
+        lines.append(m.quiet(f"…and {paths}") + (f" — {more}" if more else ""))
+    heading = fix_heading(finding)
     if fix_as is not None:
-        lines.append(f"Fix ({kind}): as for {m.prose(fix_as, room.summary)} above, with this name")
+        lines.append(f"{heading}: as for {m.prose(fix_as, room.summary)} above, with this name")
         return lines
-    lines.append(f"Fix ({kind}):")
+    lines.append(f"{heading}:")
     fix = finding.fix.text
     if room.fix is None or len(fix) <= room.fix:
         lines.extend(m.block(fix.splitlines() or [""]))
@@ -70,6 +72,18 @@ def finding_lines(
     lines.extend(m.block(fix[: room.fix].rsplit("\n", 1)[0].splitlines() or [""]))
     lines.append(m.quiet("Fix shortened") + (f" — {more} for all of it." if more else "."))
     return lines
+
+
+def fix_heading(finding: Finding) -> str:
+    """What the fix block is: ``Fix (kind)``, or, for a zombie that must stay, ``Keep it for now``.
+
+    A leftover that is not safe to delete never sits under a "delete" heading, whatever its
+    fix kind says: its block is the re-check to run, not a delete (`wrap.FIX_HEADINGS` knows
+    both openings, to keep the block paste-safe).
+    """
+    if finding.fix.kind is FixKind.DELETE and finding.safe_to_delete is False:
+        return "Keep it for now (in use)" if finding.users else "Keep it for now (usage unknown)"
+    return f"Fix ({finding.fix.kind.value})"
 
 
 def verdict(finding: Finding, m: Markup) -> list[str]:

@@ -30,6 +30,7 @@ from bot.delivery.render.escape import terminal
 from bot.delivery.render.findings import Room, finding_lines
 from bot.delivery.render.markup import Style, TerminalMarkup
 from bot.delivery.render.time import when
+from bot.delivery.render.words import plural
 
 __all__ = ["Style", "render_app", "render_logs", "render_scan", "to_json"]
 
@@ -47,7 +48,7 @@ def render_scan(report: ScanReport, style: Style) -> str:
         style.bold(f"drift-bot scan · {when(report.generated_at)}"),
         f"{t.total} apps · {t.out_of_sync} OutOfSync · {t.progressing} Progressing · "
         + (style.red(f"{t.stuck} stuck") if t.stuck else "0 stuck")
-        + f" · {len(report.findings)} drifting resources",
+        + f" · {plural(len(report.findings), 'drifting resource')}",
         "",
     ]
     if report.findings:
@@ -58,29 +59,27 @@ def render_scan(report: ScanReport, style: Style) -> str:
         for stuck in report.stuck:
             lines.extend(_stuck_lines(stuck, report.generated_at, style))
         lines.append("")
-    if report.findings:
-        lines.append(style.bold("DRIFT BY APP"))
-        for app, findings in _by_app(report.findings):
-            # `health` is keyed by app name, `app` is a tracking name: they differ for apps
-            # outside Argo CD's own namespace (``<namespace>_<name>``), whose health is then
-            # not shown. Kept as it was (no behaviour change in the typing pass); see #13.
-            health = report.health.get(AppName(app), "")
-            lines.append(
-                style.bold(f"  {terminal(app)}") + style.dim(f"  {health}" if health else "")
-            )
-            shown: dict[tuple[DriftClass, str], str] = {}
-            for finding in findings:
-                # A fix that only differs by the resource's name is printed once per class and
-                # app; `drift-bot app NAME` prints every one in full.
-                shape = (finding.drift_class, _fix_shape(finding))
-                first = shown.setdefault(shape, finding.key.name)
-                fix_as = None if first == finding.key.name else first
-                found = finding_lines(finding, m, SCAN_ROOM, fix_as=fix_as)
-                lines.extend(_indent(found, "    "))
-    else:
+    # Real changes before the benign classes; apps Argo CD itself counts as Synced (their
+    # leftovers, e.g. hooks kept by prune off, do not change the app's status) come last, so
+    # DRIFT BY APP lists exactly the apps the headline counts as OutOfSync.
+    unexplained = [f for f in report.findings if f.drift_class is DriftClass.UNEXPLAINED]
+    benign = [f for f in report.findings if f.drift_class is not DriftClass.UNEXPLAINED]
+    counted = [f for f in benign if _sync(report, f.app) == "OutOfSync"]
+    uncounted = [f for f in benign if _sync(report, f.app) != "OutOfSync"]
+    sections = (
+        (unexplained, f"UNEXPLAINED ({len(unexplained)}) — no benign class matches: review these"),
+        (counted, "DRIFT BY APP"),
+        (uncounted, "IN APPS NOT COUNTED AS OutOfSync (Argo CD ignores these leftovers)"),
+    )
+    for findings, title in sections:
+        if findings:
+            lines.append(style.red(title) if findings is unexplained else style.bold(title))
+            lines.extend(_app_blocks(report, findings, m))
+            lines.append("")
+    if not report.findings:
         lines.append(style.green("No drift: every resource is Synced."))
-    if report.errors:
         lines.append("")
+    if report.errors:
         lines.extend(_error_lines(report.errors, style))
     return "\n".join(lines).rstrip() + "\n"
 
@@ -102,7 +101,7 @@ def render_app(report: AppReport, style: Style) -> str:
         lines.append("")
     if report.findings:
         m = TerminalMarkup(style)
-        for finding in report.findings:
+        for finding in _real_first(report.findings):
             lines.extend(_indent(finding_lines(finding, m, APP_ROOM), ""))
     elif report.sync_status == "Synced":
         lines.append(style.green("Synced: nothing drifts."))
@@ -130,6 +129,39 @@ def to_json(payload: dict[str, Any]) -> str:
 # --- pieces -------------------------------------------------------------------------------
 
 
+def _app_blocks(report: ScanReport, findings: Sequence[Finding], m: TerminalMarkup) -> list[str]:
+    """Findings grouped under their app's name and status."""
+    lines: list[str] = []
+    style = m.style
+    for app, grouped in _by_app(findings):
+        # `health` and `sync` are keyed by app name, `app` is a tracking name: they differ for
+        # apps outside Argo CD's own namespace (``<namespace>_<name>``), whose status is then
+        # not shown (and which count as OutOfSync: they drift). See #13's typing pass.
+        known = (report.sync.get(AppName(app), ""), report.health.get(AppName(app), ""))
+        status = " · ".join(s for s in known if s)
+        lines.append(style.bold(f"  {terminal(app)}") + style.dim(f"  {status}" if status else ""))
+        shown: dict[tuple[DriftClass, str], str] = {}
+        for finding in grouped:
+            # A fix that only differs by the resource's name is printed once per class and
+            # app; `drift-bot app NAME` prints every one in full.
+            shape = (finding.drift_class, _fix_shape(finding))
+            first = shown.setdefault(shape, finding.key.name)
+            fix_as = None if first == finding.key.name else first
+            found = finding_lines(finding, m, SCAN_ROOM, fix_as=fix_as)
+            lines.extend(_indent(found, "    "))
+    return lines
+
+
+def _sync(report: ScanReport, app: str) -> str:
+    """An app's sync status; OutOfSync when the report does not say (older servers)."""
+    return report.sync.get(AppName(app), "OutOfSync")
+
+
+def _real_first(findings: Sequence[Finding]) -> list[Finding]:
+    """Unexplained (possibly real) changes first, then the benign classes in their order."""
+    return sorted(findings, key=lambda f: f.drift_class is not DriftClass.UNEXPLAINED)
+
+
 def _indent(lines: Sequence[str], indent: str) -> list[str]:
     """A finding's title at ``indent``, its details four columns further in."""
     return [f"{indent}{line}" if i == 0 else f"{indent}    {line}" for i, line in enumerate(lines)]
@@ -150,7 +182,7 @@ def _stuck_lines(stuck: StuckApp, now: datetime, style: Style) -> list[str]:
         lines.append(
             f"    pod {where}: "
             + style.bold(terminal(pod.reason))
-            + f", {pod.restarts} restarts{pod_age}"
+            + f", {plural(pod.restarts, 'restart')}{pod_age}"
         )
         if pod.message:
             lines.append(style.dim(f"      {terminal(pod.message)}"))

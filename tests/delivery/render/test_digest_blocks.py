@@ -184,12 +184,25 @@ def test_slack_digest_marks_acked_stuck_apps_and_pods_without_diagnosis() -> Non
 
 
 def test_slack_digest_shows_trends_against_yesterday() -> None:
-    """Each total carries an up, down or equal marker against the snapshot."""
+    """A changed total carries an up or down marker; the comparison is named once, at the end."""
     before = Totals(total=52, out_of_sync=17, progressing=5, stuck=1)
     d = build_digest(report((finding(),)), previous=snapshot(totals=before), acks=[], now=T0)
     totals = next(t for t in _texts(digest_blocks(d)[0]) if " apps" in t)
-    assert totals.startswith("*52* apps = · *20* OutOfSync ↑3 · *4* Progressing ↓1 · *1* stuck =")
-    assert totals.endswith("1 open findings, 0 acked")
+    assert totals == (
+        "*52* apps · *20* OutOfSync ↑3 · *4* Progressing ↓1 · *1* stuck (arrows: since yesterday)"
+        "\n1 open finding, 0 acked"
+    )
+
+
+def test_slack_digest_totals_unchanged_since_yesterday_read_as_a_sentence() -> None:
+    """Issue #17: no dangling "=" after each count ("*52* apps = · *20* OutOfSync =")."""
+    same = Totals(total=52, out_of_sync=20, progressing=4, stuck=1)
+    d = build_digest(report((finding(),)), previous=snapshot(totals=same), acks=[], now=T0)
+    totals = next(t for t in _texts(digest_blocks(d)[0]) if " apps" in t)
+    assert totals.splitlines()[0] == (
+        "*52* apps · *20* OutOfSync · *4* Progressing · *1* stuck (same as yesterday)"
+    )
+    assert "=" not in totals
 
 
 def test_slack_digest_without_drift_says_everything_is_synced() -> None:
@@ -320,7 +333,7 @@ def test_slack_digest_lists_read_errors_last() -> None:
     errors = tuple(ScanError(f"app{i}", "argocd", "permission denied") for i in range(11))
     blocks, _ = digest_blocks(build_digest(report(errors=errors), previous=None, acks=[], now=T0))
     last = blocks[-1]["text"]["text"]
-    assert last.startswith(":warning: *Could not read 11 app(s)*; the digest covers the rest")
+    assert last.startswith(":warning: *Could not read 11 apps*; the digest covers the rest")
     assert "• *app0* (argocd): permission denied" in last
     assert last.endswith("…and 1 more")
 

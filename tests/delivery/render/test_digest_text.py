@@ -33,19 +33,19 @@ def test_text_digest_reads_top_to_bottom_in_the_documented_order() -> None:
         "    pod argo-rollouts/argo-rollouts-6d8f-x2 container argo-rollouts: CrashLoopBackOff, "
         "1154 restarts, age 21d",
         "      | fatal: boom",
-        "52 apps = · 20 OutOfSync = · 4 Progressing = · 1 stuck =",
+        "52 apps · 20 OutOfSync · 4 Progressing · 1 stuck (same as yesterday)",
         "New since yesterday (2):",
         " +[?] other  ExternalSecret/gitea-admin in gitea — 1 field",
         "Resolved since yesterday (1):",
         " -[A] gitea  ExternalSecret/gone in gitea — was:",
-        "[A] CRD schema defaults (schema-defaults): 1 open, 1 acked",
-        "Acked (1), folded: [A] schema-defaults 1",
         "UNEXPLAINED (1) — matches no benign class:",
         "  [?] other  ExternalSecret/gitea-admin in gitea — 1 field defaulted by the CRD schema "
         "· /spec/target/deletionPolicy",
+        "[A] CRD schema defaults (schema-defaults): 1 open, 1 acked",
+        "Acked (1), folded: [A] schema-defaults 1",
         "Acks expiring within a day (1):",
         "  a7  gitea/ExternalSecret/a by U123, expires in 4h — upstream chart bug",
-        "Could not read 1 app(s):",
+        "Could not read 1 app:",
         "  kyverno [argocd]: denied",
     ]
     positions = [text.index(line) for line in order]

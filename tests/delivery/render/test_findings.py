@@ -9,6 +9,7 @@ import pytest
 from bot.core.model import ABSENT, DiffOp, Evidence
 from bot.delivery.render.findings import Room, finding_line, finding_lines
 from bot.delivery.render.markup import SlackMarkup, Style, TerminalMarkup
+from bot.delivery.render.wrap import FIX_HEADINGS
 from tests.delivery.slack import seed
 
 ROOM = Room(evidence=2, value=12, summary=200)
@@ -35,7 +36,7 @@ def test_cli_and_slack_say_the_same_things(name: str) -> None:
     finding = FINDINGS[name]
     cli = finding_lines(finding, CLI, ROOM)
     slack = finding_lines(finding, SLACK, ROOM)
-    fix_at = cli.index(next(line for line in cli if line.startswith("Fix (")))
+    fix_at = cli.index(next(line for line in cli if line.startswith(FIX_HEADINGS)))
     assert [_unmarked(line) for line in slack[1:fix_at]] == cli[1:fix_at]
     assert slack[fix_at] == cli[fix_at]
 
@@ -68,6 +69,29 @@ def test_a_verdict_names_who_still_uses_a_leftover() -> None:
     )
     slack = "*NOT safe to delete*: still used by `Pod gitea/redis-0`."
     assert slack in finding_lines(finding, SLACK, ROOM)
+
+
+def test_one_hidden_path_is_singular() -> None:
+    """Issue #17: "…and 1 more path", not "…and 1 more paths"; two or more stay plural."""
+    three = replace(FINDINGS["schema-defaults"], evidence=FINDINGS["schema-defaults"].evidence[:3])
+    assert "…and 1 more path" in finding_lines(three, CLI, ROOM)
+    assert "…and 2 more paths" in finding_lines(FINDINGS["schema-defaults"], CLI, ROOM)
+
+
+@pytest.mark.parametrize("markup", [CLI, SLACK], ids=["cli", "slack"])
+def test_a_zombie_that_must_stay_is_never_under_a_delete_heading(markup: object) -> None:
+    """Issue #17: no "Fix (delete):" above "# DO NOT DELETE"; the block is a re-check."""
+    used = FINDINGS["zombie-used"]
+    assert used.fix.kind.value == "delete"  # the JSON contract keeps its kind
+    lines = finding_lines(used, markup, ROOM)  # type: ignore[arg-type]
+    heading = next(line for line in lines if line.startswith(FIX_HEADINGS))
+    assert heading == "Keep it for now (in use):"
+    assert not any("delete" in line.lower() for line in lines if line.startswith(FIX_HEADINGS))
+    unproven = replace(used, users=())
+    headings = [ln for ln in finding_lines(unproven, CLI, ROOM) if ln.startswith(FIX_HEADINGS)]
+    assert headings == ["Keep it for now (usage unknown):"]
+    safe = finding_lines(FINDINGS["zombie-safe"], CLI, ROOM)
+    assert "Fix (delete):" in safe
 
 
 def test_a_shortened_fix_says_where_the_rest_is() -> None:

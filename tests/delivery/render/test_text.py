@@ -82,7 +82,7 @@ class TestRenderScan:
     def test_headline_tally_and_stuck_come_first(self) -> None:
         """Totals, the class tally and the stuck app precede the per-app drift."""
         out = render_scan(report(crd_finding("rollouts.argoproj.io")), Style.plain())
-        assert "3 apps · 2 OutOfSync · 1 Progressing · 1 stuck · 1 drifting resources" in out
+        assert "3 apps · 2 OutOfSync · 1 Progressing · 1 stuck · 1 drifting resource\n" in out
         assert out.index("[C] unadopted") < out.index("STUCK") < out.index("DRIFT BY APP")
         assert "CrashLoopBackOff, 1154 restarts, age 21d" in out
         assert "| level=fatal" in out
