@@ -9,6 +9,11 @@ channel (``DRIFT_CHANNEL``, which sees the same findings every morning) and the 
 channel; with nothing configured at all (no channel, no group) reading stays open, since there
 is nothing to restrict it to.
 
+The *Show diff* and *Logs* buttons read the same things, so they ask the same policy
+(`bot.delivery.slack.interactions`), with the click's ``channel.id`` as the channel. A click
+with no channel (App Home) matches no read channel: only the read groups (or an open policy)
+let it through, so reading never gets wider because Slack left the channel out.
+
 Pure policy: group membership comes from the caller (the Slack app caches it), so this module
 decides without I/O and is tested without Slack.
 """
@@ -66,12 +71,19 @@ class ReadAccess:
         return any(user in members(group) for group in self.groups)
 
     def check(
-        self, verb: str, user: str, channel: str, members: Callable[[str], frozenset[str]]
+        self,
+        verb: str,
+        user: str,
+        channel: str,
+        members: Callable[[str], frozenset[str]],
+        *,
+        what: str = "",
     ) -> None:
         """Raise `ReadRefused` when ``verb`` shows diffs or logs and the caller may not read.
 
         A group whose members cannot be listed (Slack error, missing scope) grants nothing:
-        reading fails closed, and the refusal names who else may read.
+        reading fails closed, and the refusal names who else may read. ``what`` names the
+        thing refused in the answer when it is not ``/drift <verb>`` (a button).
         """
         if verb not in GUARDED_VERBS:
             return
@@ -81,15 +93,17 @@ class ReadAccess:
             log.warning("/drift %s: read groups could not be checked: %s", verb, exc)
             allowed = False
         if not allowed:
-            raise ReadRefused(self.refusal(verb))
+            raise ReadRefused(self.refusal(verb, what))
 
-    def refusal(self, verb: str) -> Message:
+    def refusal(self, verb: str, what: str = "") -> Message:
         """The answer to someone who may not read: where and who may, by id (no pings)."""
         where = ", ".join(f"`{c}`" for c in sorted(self.channels)) or "no channel"
         who = ", ".join(f"`{g}`" for g in self.groups) or "no user group"
+        subject = what or f"`/drift {verb}`"
         text = (
-            f"`/drift {verb}` shows diffs and logs only in {where} (`DRIFT_READ_CHANNELS`, "
+            f"{subject} shows diffs and logs only in {where} (`DRIFT_READ_CHANNELS`, "
             f"default `DRIFT_CHANNEL`) or to members of {who} (`DRIFT_READ_GROUPS`, default "
             "`DRIFT_ACK_GROUP`). Ask there, or ask an admin to add this channel."
         )
-        return fit([section(text)], f"/drift {verb} is not available in this channel.")
+        fallback = f"{what} is not available here." if what else None
+        return fit([section(text)], fallback or f"/drift {verb} is not available in this channel.")

@@ -299,6 +299,14 @@ class _CommandHandler:
             return refusal.message
         return None
 
+    def read_refusal(self, verb: str, user: str, channel: str, what: str) -> render.Message | None:
+        """Why ``user`` may not read from ``channel`` (DRIFT_READ_*, as ``/drift``), or None."""
+        try:
+            self._read.check(verb, user, channel, self._group_members, what=what)
+        except access.ReadRefused as refusal:
+            return refusal.message
+        return None
+
     def respond(self, response_url: str, payload: dict[str, Any]) -> None:
         """Send ``payload`` to a click's response_url (edits an ephemeral answer)."""
         webhook = WebhookClient(

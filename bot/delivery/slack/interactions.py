@@ -18,6 +18,9 @@ Slack's clock drives the design:
 
 Who may ack is checked exactly as ``/drift ack`` checks it (``DRIFT_ACK_GROUP``); a refusal
 stores nothing and says why where the person is looking (in the modal, or as a reply).
+Who may read is checked exactly as ``/drift app`` and ``/drift logs`` check it
+(``DRIFT_READ_CHANNELS`` / ``DRIFT_READ_GROUPS``, `bot.delivery.slack.access`), before any
+scan: a refused *Show diff* or *Logs* click reads nothing upstream and is answered privately.
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ SUBMIT_BUDGET_S: Final = 2.0
 """How long a submission may work before its acknowledgement (Slack waits 3 s in all)."""
 Ack_ = Callable[..., None]
 """Bolt's ``ack``: called once, with ``response_action``/``errors``/``view`` for modals."""
+READ_BUTTONS: Final = {
+    ids.SHOW_DIFF: ("app", "The *Show diff* button"),
+    ids.LOGS: ("logs", "The *Logs* button"),
+}
+"""The buttons that show diffs or logs: the ``/drift`` verb whose read policy they share."""
 
 
 class Surfaces(Protocol):
@@ -106,6 +114,10 @@ class Context:
     def refusal(self, user: str) -> Message | None:
         return self.commands.refusal(user)
 
+    def read_refusal(self, action_id: str, body: Mapping[str, Any]) -> Message | None:
+        verb, what = READ_BUTTONS[action_id]
+        return self.commands.read_refusal(verb, payloads.user(body), payloads.channel(body), what)
+
     def clock(self) -> datetime:
         return self.commands.clock()
 
@@ -127,6 +139,10 @@ class CommandSide(Protocol):
 
     def refusal(self, user: str) -> Message | None:
         """Why ``user`` may not ack (DRIFT_ACK_GROUP, as ``/drift ack``), or None."""
+        ...
+
+    def read_refusal(self, verb: str, user: str, channel: str, what: str) -> Message | None:
+        """Why ``user`` may not read ``verb``'s diffs or logs from ``channel`` (DRIFT_READ_*)."""
         ...
 
 
@@ -158,14 +174,27 @@ class Interactions:
 
     def _show_diff(self, body: Mapping[str, Any]) -> None:
         target, origin = payloads.clicked(body)
+        if self._read_refused(ids.SHOW_DIFF, body, origin):
+            return
         finding = payloads.finding(self._ctx.backend.app_report(target.app), target)
         message = views.diff_reply(finding) if finding else views.gone_reply(target)
         self._reply(origin, message)
 
     def _logs(self, body: Mapping[str, Any]) -> None:
         target, origin = payloads.clicked(body)
+        if self._read_refused(ids.LOGS, body, origin):
+            return
         stuck = self._ctx.backend.logs_report(target.app)
         self._reply(origin, answers.stuck_app(stuck, self._ctx.clock()))
+
+    def _read_refused(self, action_id: str, body: Mapping[str, Any], origin: ids.Origin) -> bool:
+        """Answer a click the read policy refuses (privately, nothing read); whether it did."""
+        refusal = self._ctx.read_refusal(action_id, body)
+        if refusal is None:
+            return False
+        log.info("%s by %s refused by DRIFT_READ_*", action_id, payloads.user(body))
+        self._reply(origin, refusal, private=True)
+        return True
 
     def _unack(self, body: Mapping[str, Any]) -> None:
         target, origin = payloads.clicked(body)

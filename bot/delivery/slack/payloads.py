@@ -41,6 +41,15 @@ def _action(body: Mapping[str, Any]) -> Mapping[str, Any]:
     return actions[0] if isinstance(actions[0], dict) else {}
 
 
+def channel(body: Mapping[str, Any]) -> str:
+    """The channel Slack says the click came from (``channel.id``); "" when none (App Home).
+
+    Only ``channel.id``, never ``container.channel_id``: the read policy judges the channel
+    Slack itself names, and a click without one matches no read channel (fail closed).
+    """
+    return str((body.get("channel") or {}).get("id") or "")
+
+
 def user(body: Mapping[str, Any]) -> str:
     return str((body.get("user") or {}).get("id", ""))
 

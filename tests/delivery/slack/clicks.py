@@ -43,8 +43,12 @@ def block_actions(
     ts: str | None = None,
     response_url: str = "",
     nth: int = 0,
+    channel: str | None = CHANNEL,
 ) -> str:
-    """The form body of a click; ``ts`` None means an ephemeral answer (no message ts)."""
+    """The form body of a click; ``ts`` None means an ephemeral answer (no message ts).
+
+    ``channel`` None leaves the channel out, as Slack does for a click in App Home.
+    """
     block, element = button(message, action_id, nth)
     payload: dict[str, Any] = {
         "type": "block_actions",
@@ -54,11 +58,11 @@ def block_actions(
         "container": {
             "type": "message",
             "message_ts": ts or "1700000000.000100",
-            "channel_id": CHANNEL,
+            "channel_id": channel,
             "is_ephemeral": ts is None,
         },
         "trigger_id": fake.issue_trigger(),
-        "channel": {"id": CHANNEL, "name": "platform"},
+        "channel": {"id": channel, "name": "platform"},
         "response_url": response_url,
         "actions": [
             {
@@ -71,6 +75,8 @@ def block_actions(
             }
         ],
     }
+    if channel is None:
+        del payload["channel"], payload["container"]["channel_id"]
     if ts is not None:
         payload["message"] = {**message, "ts": ts, "type": "message"}
     return urlencode({"payload": json.dumps(payload)})

@@ -41,6 +41,7 @@ class Running:
     url: str
     fake: FakeSlackApi
     env: dict[str, str]
+    sim: Simulator
 
     def post(self, body: str, *, secret: str = SIGNING_SECRET) -> tuple[int, str]:
         import urllib.request
@@ -78,10 +79,13 @@ class Running:
         user: str,
         ident: str,
         secret: str = SIGNING_SECRET,
+        channel: str | None = CHANNEL,
     ) -> tuple[int, str]:
         """Click the first button ``action_id`` in ``message`` (an ephemeral answer)."""
         url = self.fake.response_url(ident)
-        body = clicks.block_actions(self.fake, message, action_id, user=user, response_url=url)
+        body = clicks.block_actions(
+            self.fake, message, action_id, user=user, response_url=url, channel=channel
+        )
         return self.post(body, secret=secret)
 
     def submit(self, view_id: str, *, user: str, reason: str, duration: str) -> tuple[int, str]:
@@ -127,7 +131,7 @@ def running(tmp_path: Path, redis_url: str) -> Iterator[Running]:
         thread = threading.Thread(target=server.http.serve_forever, daemon=True)
         thread.start()
         try:
-            yield Running(f"http://127.0.0.1:{server.http.port}", fake, env)
+            yield Running(f"http://127.0.0.1:{server.http.port}", fake, env, sim)
         finally:
             server.stop_background()
             thread.join(timeout=10)
@@ -202,3 +206,51 @@ def test_a_forged_click_is_refused_before_any_work(running: Running) -> None:
     assert status == 401
     assert running.fake.views == {}
     assert len(running.fake.requests) == before
+
+
+READ_BUTTONS = [
+    pytest.param("app gitea", ids.SHOW_DIFF, "/spec/", id="show-diff"),
+    pytest.param("app argo-rollouts", ids.LOGS, "level=fatal", id="logs"),
+]
+
+
+@pytest.mark.parametrize(("command", "action_id", "shown"), READ_BUTTONS)
+def test_a_read_click_in_a_read_channel_still_shows(
+    running: Running, command: str, action_id: str, shown: str
+) -> None:
+    """Anyone clicking in DRIFT_CHANNEL (the default read channel) gets the diff or the logs."""
+    answer = running.command(command, "answer")
+    assert running.click(answer, action_id, user=MALLORY, ident="click")[0] == 200
+    wait_for(lambda: running.fake.responses("click"), timeout=30)
+    (reply,) = running.fake.responses("click")
+    assert shown in reply.text_of_blocks
+    assert "DRIFT_READ_CHANNELS" not in reply.text_of_blocks
+
+
+@pytest.mark.parametrize(("command", "action_id", "shown"), READ_BUTTONS)
+@pytest.mark.parametrize("channel", ["C0RANDOM", None], ids=["other-channel", "app-home"])
+def test_an_outsiders_read_click_reads_nothing_and_says_why(
+    running: Running, command: str, action_id: str, shown: str, channel: str | None
+) -> None:
+    """Outside the read channels (or with no channel), a non-member is refused before any scan."""
+    answer = running.command(command, "answer")  # ALICE, in the digest channel
+    before = running.sim.count()
+    assert running.click(answer, action_id, user=MALLORY, ident="click", channel=channel)[0] == 200
+    wait_for(lambda: running.fake.responses("click"), timeout=30)
+    (reply,) = running.fake.responses("click")
+    assert reply.body["response_type"] == "ephemeral"
+    assert reply.body["replace_original"] is False
+    for setting in ("DRIFT_READ_CHANNELS", "DRIFT_READ_GROUPS"):
+        assert setting in reply.text_of_blocks
+    assert shown not in reply.text_of_blocks
+    assert running.sim.count() == before  # nothing read from Argo CD or Kubernetes
+
+
+def test_a_read_group_member_reads_from_anywhere(running: Running) -> None:
+    """A member of the read groups (default DRIFT_ACK_GROUP) may click outside the channel."""
+    answer = running.command("app gitea", "answer")
+    assert running.click(answer, ids.SHOW_DIFF, user=ALICE, ident="click", channel=None)[0] == 200
+    wait_for(lambda: running.fake.responses("click"), timeout=30)
+    (reply,) = running.fake.responses("click")
+    assert "/spec/" in reply.text_of_blocks
+    assert "DRIFT_READ_CHANNELS" not in reply.text_of_blocks
