@@ -147,8 +147,8 @@ class DriftService:
             findings=findings,
             stuck=tuple(stuck.values()),
             errors=tuple(run.errors),
-            health={a.name: a.health_status for a in selected},
-            sync={a.name: a.sync_status for a in selected},
+            health={a.tracking_name: a.health_status for a in selected},
+            sync={a.tracking_name: a.sync_status for a in selected},
             fleet_as_of=run.fleet_as_of,
         )
         log.info(

@@ -206,10 +206,12 @@ class ScanReport:
     findings: tuple[Finding, ...] = ()
     stuck: tuple[StuckApp, ...] = ()
     errors: tuple[ScanError, ...] = ()
-    health: Mapping[AppName, str] = field(default_factory=dict)
-    """App name → health status, for renderers that show per-app health."""
-    sync: Mapping[AppName, str] = field(default_factory=dict)
-    """App name → sync status: a Synced app can still hold leftovers (hooks kept by prune off)."""
+    health: Mapping[TrackingName, str] = field(default_factory=dict)
+    """Health status per app, keyed like `Finding.app` (``<namespace>_<name>`` for apps outside
+    Argo CD's own namespace), so renderers can put each finding's app status beside it."""
+    sync: Mapping[TrackingName, str] = field(default_factory=dict)
+    """Sync status per app, keyed like ``health``: a Synced app can still hold leftovers (hooks
+    kept by prune off)."""
     fleet_as_of: datetime | None = None
     """When the answer came from ``serve``'s watched model: the last moment every watched
     namespace was confirmed current (JSON ``fleet_as_of``, sent only then)."""

@@ -17,7 +17,6 @@ from typing import Any, Final
 
 from bot.core.durations import format_duration
 from bot.core.model import (
-    AppName,
     AppReport,
     DriftClass,
     Finding,
@@ -134,10 +133,7 @@ def _app_blocks(report: ScanReport, findings: Sequence[Finding], m: TerminalMark
     lines: list[str] = []
     style = m.style
     for app, grouped in _by_app(findings):
-        # `health` and `sync` are keyed by app name, `app` is a tracking name: they differ for
-        # apps outside Argo CD's own namespace (``<namespace>_<name>``), whose status is then
-        # not shown (and which count as OutOfSync: they drift). See #13's typing pass.
-        known = (report.sync.get(AppName(app), ""), report.health.get(AppName(app), ""))
+        known = (report.sync.get(app, ""), report.health.get(app, ""))
         status = " · ".join(s for s in known if s)
         lines.append(style.bold(f"  {terminal(app)}") + style.dim(f"  {status}" if status else ""))
         shown: dict[tuple[DriftClass, str], str] = {}
@@ -152,9 +148,9 @@ def _app_blocks(report: ScanReport, findings: Sequence[Finding], m: TerminalMark
     return lines
 
 
-def _sync(report: ScanReport, app: str) -> str:
+def _sync(report: ScanReport, app: TrackingName) -> str:
     """An app's sync status; OutOfSync when the report does not say (older servers)."""
-    return report.sync.get(AppName(app), "OutOfSync")
+    return report.sync.get(app, "OutOfSync")
 
 
 def _real_first(findings: Sequence[Finding]) -> list[Finding]:
