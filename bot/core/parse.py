@@ -86,9 +86,14 @@ def _well_typed_status(item: object) -> ResourceStatus | None:
     """
     if not isinstance(item, dict):
         return None
-    group, kind, namespace, name = (item.get(f) for f in ("group", "kind", "namespace", "name"))
-    version, status = item.get("version"), item.get("status")
-    prune, hook = item.get("requiresPruning"), item.get("hook")
+    get = item.get  # plain calls: a generator over the field names cost a third of this
+    group, kind, namespace, name = get("group"), get("kind"), get("namespace"), get("name")
+    version, status, prune, hook = (
+        get("version"),
+        get("status"),
+        get("requiresPruning"),
+        get("hook"),
+    )
     if not (
         type(kind) is str
         and kind

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+import msgspec
+
 from bot.core.raw import AppName, RawObject, TrackingName
 
 TRACKING_ID_ANNOTATION: Final = "argocd.argoproj.io/tracking-id"
@@ -42,9 +44,15 @@ class _Absent:
 ABSENT: Final = _Absent()
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class ResourceKey:
-    """Identity of one Kubernetes object. Core group and cluster scope are empty strings."""
+class ResourceKey(msgspec.Struct, frozen=True, order=True, gc=False):
+    """Identity of one Kubernetes object. Core group and cluster scope are empty strings.
+
+    A struct, not a dataclass, like `ResourceStatus`: a scan makes one per ``status.resources``
+    entry of every app (~185,000 at 10,000 apps) and hashes each into the owner index. A frozen
+    dataclass costs ~0.65 µs to build (one ``object.__setattr__`` per field) and hashes in
+    Python; this is ~0.05 µs, hashes in C, and stays out of the cyclic collector's walks
+    (``gc=False``: it holds only strings). Equality, ordering and ``repr`` are a dataclass's.
+    """
 
     group: str
     kind: str
@@ -56,17 +64,18 @@ class ResourceKey:
         return f"{self.kind}/{self.name}{scope}"
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
+class Condition(msgspec.Struct, frozen=True, gc=False):
     """One ``status.conditions`` entry of an Application."""
 
     type: str
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceStatus:
-    """One ``status.resources`` entry of an Application (Argo CD omits empty keys)."""
+class ResourceStatus(msgspec.Struct, frozen=True, gc=False):
+    """One ``status.resources`` entry of an Application (Argo CD omits empty keys).
+
+    A struct for the reason `ResourceKey` is: building the two was 70 % of parsing a fleet.
+    """
 
     key: ResourceKey
     version: str
