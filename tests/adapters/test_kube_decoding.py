@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import gc
 import json
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+import yaml
 
 from bot import collector
 from bot.adapters.kube import decoding
+from bot.core.parse import parse_application
+from bot.simulator import scenarios
+from tests.core.conftest import REALDATA
 
 APP = {
     "apiVersion": "argoproj.io/v1alpha1",
@@ -44,14 +50,38 @@ def _page(*items: object) -> bytes:
     return json.dumps({"kind": "List", "metadata": {"continue": "t"}, "items": items}).encode()
 
 
-def test_application_view_skips_history_and_operation_state() -> None:
+def test_application_view_keeps_only_what_is_parsed() -> None:
     page = decoding.loads(_page(APP), decoding.APPLICATION_LIST)
     (app,) = page["items"]
     kept = {
         k: v for k, v in APP["status"].items() if k in {"sync", "health", "resources", "conditions"}
     }
-    assert app == {**APP, "status": kept}
+    metadata = {"name": "shop", "namespace": "argocd"}
+    assert app == {**APP, "metadata": metadata, "status": kept}
     assert page["metadata"] == {"continue": "t"}
+
+
+def _real_and_fleet_applications() -> list[dict[str, Any]]:
+    real = yaml.safe_load((REALDATA / "argocd-testdata-application-with-status.yaml").read_text())
+    fleet = scenarios.fleet(apps=40, drifting=8, now=datetime(2026, 1, 1, tzinfo=UTC))
+    return [real, *fleet.applications]
+
+
+def test_the_view_drops_nothing_the_parser_reads() -> None:
+    """Parsed through the view or decoded whole, every Application reads the same.
+
+    Fails as soon as `parse_application` starts reading a field the view does not keep. The
+    real Application carries what the fleet lacks: annotations, owner references, a plugin
+    source, entries with ``health``.
+    """
+    apps = _real_and_fleet_applications()
+    body = _page(*apps)
+    viewed = decoding.loads(body, decoding.APPLICATION_LIST)["items"]
+    whole = json.loads(body)["items"]
+    assert len(viewed) == len(apps) > 1
+    for thin, full in zip(viewed, whole, strict=True):
+        assert len(json.dumps(thin)) < len(json.dumps(full))
+        assert parse_application(thin, "argocd") == parse_application(full, "argocd")
 
 
 def test_pod_view_skips_status_and_managed_fields() -> None:
