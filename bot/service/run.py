@@ -17,6 +17,7 @@ from datetime import datetime
 from queue import SimpleQueue
 from typing import Any, Protocol
 
+from bot.core import classify, usage
 from bot.core.model import (
     Application,
     Finding,
@@ -213,3 +214,31 @@ def scan_error(app: str, exc: Exception, what: str = "", source: str = "") -> Sc
 def once_errors(once: Once[Any, Any], source: str) -> list[ScanError]:
     """One entry per key ``once`` failed to fetch, naming every app that needed it."""
     return [scan_error(", ".join(users), exc, source=source) for users, exc in once.failures()]
+
+
+def scopes(app: Application) -> dict[KindRef, tuple[str, ...]]:
+    """Where to read each usage list: only the namespaces the app's leftovers can be used from
+    (a leftover ConfigMap's users are pods of its own namespace), cluster-wide otherwise.
+
+    Scans too: a cluster-wide pod list is a chain of pages (each asked for once the previous
+    arrived), while namespaces' lists travel side by side; apps of a namespace share its list.
+    """
+    return usage.lookup_namespaces(r.key for r in app.drifting_resources if r.requires_pruning)
+
+
+def prefetch(run: Run, app: Application) -> None:
+    """Start the CRD and usage-list reads the app's diff will most likely ask for.
+
+    Read from ``status.resources`` alone: a drifting custom resource still in git needs its
+    CRD, an extra one awaiting pruning needs the lists that show who uses it. A guess that the
+    diff does not confirm costs one read per kind and scan, and reports no error.
+    """
+    where = scopes(app)
+    for status in app.drifting_resources:
+        if status.hook:
+            continue
+        if status.requires_pruning:
+            for ref in usage.lookups_for(status.key, None):
+                run.lookups.prefetch((ref, where.get(ref, ())), run.pool)
+        elif status.key.group not in classify.BUILTIN_GROUPS:
+            run.crds.prefetch((status.key.group, status.key.kind), run.pool)

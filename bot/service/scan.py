@@ -72,7 +72,9 @@ from bot.service.run import (
     once_errors,
     only_items,
     outcome,
+    prefetch,
     scan_error,
+    scopes,
     select,
     summary,
 )
@@ -258,7 +260,7 @@ class DriftService:
         key = app_id(app)
         drifting = run.with_drift and bool(app.drifting_resources)
         if drifting and any(not r.hook for r in app.drifting_resources):
-            _prefetch(run, app)
+            prefetch(run, app)
             future = run.lane.submit(partial(self._diff, run, app))
             future.add_done_callback(partial(_arrived, run.arrived, key))
             run.diffs[key] = future
@@ -298,10 +300,10 @@ class DriftService:
             if crd is not None:
                 crds[crd_key] = crd
         inventory: dict[KindRef, ReferenceIndex] = {}
-        scopes = _scopes(app)
+        where = scopes(app)
         for ref in sorted(needs.lookups):
             # A lookup that fails stays absent: the core then refuses to call anything safe.
-            found = run.lookups.get((ref, scopes.get(ref, ())), app.name)
+            found = run.lookups.get((ref, where.get(ref, ())), app.name)
             if found is not None:
                 inventory[ref] = found
         return Diff(managed=managed, crds=crds, inventory=inventory)
@@ -381,31 +383,3 @@ class DriftService:
 
 def _arrived(queue: SimpleQueue[AppId], key: AppId, _: Future[Diff]) -> None:
     queue.put(key)
-
-
-def _scopes(app: Application) -> dict[KindRef, tuple[str, ...]]:
-    """Where to read each usage list: only the namespaces the app's leftovers can be used from
-    (a leftover ConfigMap's users are pods of its own namespace), cluster-wide otherwise.
-
-    Scans too: a cluster-wide pod list is a chain of pages (each asked for once the previous
-    arrived), while namespaces' lists travel side by side; apps of a namespace share its list.
-    """
-    return usage.lookup_namespaces(r.key for r in app.drifting_resources if r.requires_pruning)
-
-
-def _prefetch(run: Run, app: Application) -> None:
-    """Start the CRD and usage-list reads the app's diff will most likely ask for.
-
-    Read from ``status.resources`` alone: a drifting custom resource still in git needs its
-    CRD, an extra one awaiting pruning needs the lists that show who uses it. A guess that the
-    diff does not confirm costs one read per kind and scan, and reports no error.
-    """
-    scopes = _scopes(app)
-    for status in app.drifting_resources:
-        if status.hook:
-            continue
-        if status.requires_pruning:
-            for ref in usage.lookups_for(status.key, None):
-                run.lookups.prefetch((ref, scopes.get(ref, ())), run.pool)
-        elif status.key.group not in classify.BUILTIN_GROUPS:
-            run.crds.prefetch((status.key.group, status.key.kind), run.pool)
