@@ -20,7 +20,7 @@ from tests.core.conftest import REALDATA
 APP = {
     "apiVersion": "argoproj.io/v1alpha1",
     "kind": "Application",
-    "metadata": {"name": "shop", "namespace": "argocd", "resourceVersion": "7"},
+    "metadata": {"name": "shop", "namespace": "argocd", "uid": "u-shop", "resourceVersion": "7"},
     "spec": {"project": "default", "destination": {"namespace": "shop"}},
     "status": {
         "sync": {"status": "OutOfSync"},
@@ -56,7 +56,7 @@ def test_application_view_keeps_only_what_is_parsed() -> None:
     kept = {
         k: v for k, v in APP["status"].items() if k in {"sync", "health", "resources", "conditions"}
     }
-    metadata = {"name": "shop", "namespace": "argocd"}
+    metadata = {"name": "shop", "namespace": "argocd", "uid": "u-shop"}
     assert app == {**APP, "metadata": metadata, "status": kept}
     assert page["metadata"] == {"continue": "t"}
 

@@ -10,14 +10,15 @@ The decoder is msgspec's: the same dicts, lists and scalars as `json.loads`, abo
 fast. The two biggest lists are decoded through a *view* (a `TypedDict` msgspec fills, skipping
 every other key without building it):
 
-* `APPLICATION_LIST`: exactly what `bot.core.parse.parse_application` reads: name and
-  namespace, project and destination, sync status, health, conditions and the identity and
-  status of each ``status.resources`` entry. An Application's ``status.history`` and
-  ``operationState`` alone are two thirds of its JSON (10 of 15 kB in the realistic fleet);
-  ``managedFields``, annotations, the source (Helm values, plugin env) and each entry's
-  ``health`` go too. A page of 500: 47 ms (`json.loads`) → 9 ms (history and operation state
-  skipped) → 6 ms (only what is parsed). `tests/adapters/test_kube_decoding.py` parses real
-  Applications both ways and fails if the parser starts reading a field the view drops.
+* `APPLICATION_LIST`: exactly what `bot.core.parse.parse_application` reads (and the uid the
+  reader de-duplicates a restarted list by): name and namespace, project and destination,
+  sync status, health, conditions and the identity and status of each ``status.resources``
+  entry. An Application's ``status.history`` and ``operationState`` alone are two thirds of
+  its JSON (10 of 15 kB in the realistic fleet); ``managedFields``, annotations, the source
+  (Helm values, plugin env) and each entry's ``health`` go too. A page of 500: 47 ms
+  (`json.loads`) → 9 ms (history and operation state skipped) → 6 ms (only what is parsed).
+  `tests/adapters/test_kube_decoding.py` parses real Applications both ways and fails if the
+  parser starts reading a field the view drops.
 * `POD_LIST` (usage lists): the reference index reads a pod's ``spec`` and its name,
   namespace, uid, labels and owners; its ``status`` and ``metadata.managedFields`` (60 % of
   its JSON) are skipped.
@@ -38,6 +39,7 @@ from bot import collector
 class _AppMetadata(TypedDict, total=False):
     name: Any
     namespace: Any
+    uid: Any  # the reader skips objects already yielded when an expired list restarts
 
 
 class _AppSpec(TypedDict, total=False):
