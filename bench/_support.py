@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import multiprocessing
 import pstats
 import resource
@@ -265,7 +266,7 @@ def profiled(work: Callable[[], Any], top: int) -> Any:
         return work()
     profiler = cProfile.Profile()
     result = profiler.runcall(work)
-    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(top)
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("PSORT", "cumulative")).print_stats(top)
     return result
 
 

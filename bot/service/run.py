@@ -8,7 +8,6 @@ turn failures into `ScanError` entries.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 from collections.abc import Container, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from queue import SimpleQueue
 from typing import Any, Protocol
+
+import msgspec
 
 from bot.core import classify, usage
 from bot.core.model import (
@@ -189,7 +190,7 @@ def summary(app: Application) -> Application:
     """What the report needs of an app with nothing to classify or diagnose: no resources."""
     if not app.resources and not app.conditions:
         return app
-    return dataclasses.replace(app, resources=(), conditions=())
+    return msgspec.structs.replace(app, resources=(), conditions=())
 
 
 def select(apps: Sequence[Application], only: Sequence[str]) -> list[Application]:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import kubernetes.config
 import pytest
@@ -188,12 +189,25 @@ def test_one_app_report_reads_one_diff(
 
 
 class _LateSharer:
-    """The cluster reader, listing ``first``, then the others, then ``last`` only once
-    ``first`` has been classified (or after a generous timeout)."""
+    """The cluster reader, listing ``first``; one more app only once ``first``'s diff has
+    arrived (its arrival is when the scan classifies ``first`` early); then ``last`` once
+    ``first`` has been classified; then the others.
 
-    def __init__(self, inner: KubeReader, first: str, last: str, judged: threading.Event) -> None:
+    Driven by events, not by how fast the diff travels: the scan classifies early only when
+    a list item arrives, so an app must still be listed after the diff is in.
+    """
+
+    def __init__(
+        self,
+        inner: KubeReader,
+        first: str,
+        last: str,
+        arrived: threading.Event,
+        judged: threading.Event,
+    ) -> None:
         self._inner = inner
-        self._first, self._last, self._judged = first, last, judged
+        self._first, self._last = first, last
+        self._arrived, self._judged = arrived, judged
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._inner, name)
@@ -203,10 +217,8 @@ class _LateSharer:
         yield apps.pop(self._first)
         last = apps.pop(self._last)
         others = iter(apps.values())
-        for app in others:
-            yield app
-            if self._judged.is_set():
-                break
+        self._arrived.wait(timeout=30)
+        yield next(others)
         self._judged.wait(timeout=30)
         yield last
         yield from others
@@ -239,13 +251,21 @@ def test_an_app_judged_early_is_judged_again_when_a_later_page_shares_its_resour
             judged.set()
         return found
 
+    arrived = threading.Event()
+    real_arrived = service_module._arrived
+
+    def on_arrival(*args: Any) -> None:
+        real_arrived(*args)
+        arrived.set()
+
     monkeypatch.setattr(classify, "classify_app", spy)
+    monkeypatch.setattr(service_module, "_arrived", on_arrival)
     monkeypatch.setattr(service_module, "LIST_READ_AHEAD", 1)
     kubeconfig = sim.write_kubeconfig(tmp_path / "kubeconfig")
     api_client = kubernetes.config.new_client_from_config(config_file=str(kubeconfig))
     inner = KubeReader(api_client, app_namespaces=["argocd"], page_size=PAGE)
     svc = DriftService(
-        _LateSharer(inner, first, last, judged),  # type: ignore[arg-type]
+        _LateSharer(inner, first, last, arrived, judged),  # type: ignore[arg-type]
         ArgoClient(sim.argocd_url, TOKEN),
         control_plane_namespace="argocd",
         stuck_after=timedelta(minutes=30),

@@ -7,9 +7,10 @@ SharedResourceWarning, HPA discovery and CA injection.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
+
+import msgspec
 
 from bot.core import argo_diff, classify, diffs, parse, tracking
 from bot.core.model import Condition, DiffOp, DriftClass, Finding
@@ -34,7 +35,7 @@ def classify_items(
 ) -> tuple[Finding, ...]:
     parsed = parse.parse_managed_resources({"items": items})
     app = K8s.app("demo", [K8s.status_entry(m.key) for m in parsed])
-    app = dataclasses.replace(app, conditions=conditions)
+    app = msgspec.structs.replace(app, conditions=conditions)
     facts = classify.Facts(tracking=tracking_config or TrackingConfig())
     return classify.classify_app(app, parsed, facts)
 
@@ -168,7 +169,7 @@ def test_shared_resource_warning_names_the_other_app() -> None:
 
 
 def test_shared_with_reads_only_matching_warnings() -> None:
-    app = dataclasses.replace(
+    app = msgspec.structs.replace(
         K8s.app("demo"),
         conditions=(
             Condition("SharedResourceWarning", "Deployment/web is part of applications demo and b"),

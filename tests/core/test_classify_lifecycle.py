@@ -3,9 +3,9 @@ objects two apps render, and hooks nothing cleans up."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
+import msgspec
 import pytest
 
 from bot.core import classify, parse
@@ -407,7 +407,7 @@ def test_zombies_of_remote_apps_are_never_safe(destination: dict[str, str], loca
     )
     entry = K8s.status_entry(K8s.key(nginx), requires_pruning=True)
     base = K8s.app("infisical", [entry], dest=NS)
-    app = dataclasses.replace(
+    app = msgspec.structs.replace(
         base,
         destination_server=destination.get("server", ""),
         destination_name=destination.get("name", ""),

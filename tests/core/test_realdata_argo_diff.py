@@ -13,9 +13,9 @@ paths and the class a person would give them.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
+import msgspec
 import pytest
 
 from bot.core import classify, diffs, parse
@@ -200,7 +200,7 @@ def test_a_failed_diff_is_named() -> None:
     (item,) = items_of("smd-service")
     item["normalizedLiveState"] = item["predictedLiveState"] = "{}"
     managed = parse.parse_managed_resources({"items": [item]})
-    app = dataclasses.replace(
+    app = msgspec.structs.replace(
         K8s.app("demo", [K8s.status_entry(managed[0].key)]),
         conditions=(Condition("ComparisonError", "failed to get dry run: timeout"),),
     )

@@ -96,9 +96,13 @@ class ResourceStatus(msgspec.Struct, frozen=True, gc=False):
         return self.status != "Synced"
 
 
-@dataclass(frozen=True, slots=True)
-class Application:
-    """The parts of an ``argoproj.io/v1alpha1`` Application the bot reasons about."""
+class Application(msgspec.Struct, frozen=True, gc=False):
+    """The parts of an ``argoproj.io/v1alpha1`` Application the bot reasons about.
+
+    A struct like `ResourceStatus`: a scan builds one per app and a second, resource-less one
+    for each app that needs nothing more (`msgspec.structs.replace` is ~20× cheaper than
+    `dataclasses.replace` on twelve fields).
+    """
 
     name: AppName
     namespace: str
