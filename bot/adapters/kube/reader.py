@@ -141,8 +141,8 @@ class KubeReader:
         return raw.as_crd(json_object(body, f"customresourcedefinition {name}"))
 
     def list_objects(self, ref: KindRef) -> list[RawObject]:
-        """Every object of one type, cluster-wide (paged); pods without ``status`` and
-        ``metadata.managedFields`` (see `iter_objects`).
+        """Every object of one type, cluster-wide (paged); pods only as far as the usage
+        index reads them (see `iter_objects`).
 
         Raises:
             ValueError: ``ref`` names Secrets, which the bot never reads (its role cannot).
@@ -161,8 +161,8 @@ class KubeReader:
             raise ValueError(msg)
         path = collection_path(ref.group, ref.version, ref.plural, namespace)
         where = f" in namespace {namespace}" if namespace else ""
-        # Pods without their status and managed fields (`decoding.POD_LIST`): every user of
-        # these lists reads whom a pod names, not how it runs.
+        # Pods reduced to whom they name (`decoding.POD_LIST`): every user of these lists is
+        # the usage index, which reads nothing else of a pod.
         view = decoding.POD_LIST if (ref.group, ref.plural) == ("", "pods") else None
         return self._list(path, f"list {ref.plural}{group_suffix(ref.group)}{where}", view=view)
 
