@@ -25,7 +25,6 @@ built on it says its paths are an approximation.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,10 +76,19 @@ def compute(
 
 
 def _strip(obj: RawObject) -> RawObject:
-    out = copy.deepcopy(obj)
+    """``obj`` without ``managedFields``, with its own copies of the maps `_pop` edits.
+
+    The object, its metadata, labels and annotations are copied; everything else is shared
+    with ``obj`` (the managed resource's state), which nothing in a diff writes to.
+    """
+    out = dict(obj)
     metadata = out.get("metadata")
     if isinstance(metadata, dict):
+        metadata = out["metadata"] = dict(metadata)
         metadata.pop("managedFields", None)
+        for field in ("labels", "annotations"):
+            if isinstance(metadata.get(field), dict):
+                metadata[field] = dict(metadata[field])
     return out
 
 

@@ -18,7 +18,6 @@ person's ``kubectl get`` will find them); items only in git keep their git index
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -134,15 +133,22 @@ def locate(target: Any, other: Any, path: Path, node: SchemaNode | None = None) 
 
 
 def normalize(obj: RawObject) -> RawObject:
-    """A copy without the server's bookkeeping fields and Argo CD's own annotations."""
-    out = copy.deepcopy(obj)
+    """A copy without the server's bookkeeping fields and Argo CD's own annotations.
+
+    Only the maps it edits (the object, its metadata, its annotations) are copied; the rest is
+    shared with ``obj``, which nothing in a diff writes to. A deep copy of every diffed object
+    was 3 % of a 10,000-app scan's CPU.
+    """
+    out = dict(obj)
     out.pop("status", None)
     metadata = out.get("metadata")
     if isinstance(metadata, dict):
+        metadata = out["metadata"] = dict(metadata)
         for key in _BOOKKEEPING:
             metadata.pop(key, None)
         annotations = metadata.get("annotations")
         if isinstance(annotations, dict) and annotations:
+            annotations = metadata["annotations"] = dict(annotations)
             for key in _IGNORED_ANNOTATIONS:
                 annotations.pop(key, None)
             if not annotations:

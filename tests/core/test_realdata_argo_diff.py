@@ -13,13 +13,14 @@ paths and the class a person would give them.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import msgspec
 import pytest
 
 from bot.core import classify, diffs, parse
-from bot.core.model import Condition, DriftClass, Finding
+from bot.core.model import Condition, DriftClass, Finding, ManagedResource
 from tests.core import argo_predict as ap
 from tests.core.conftest import K8s
 from tests.core.realdata_cases import EXPECTED, G, U
@@ -56,7 +57,12 @@ def items_of(name: str, *, predicted: bool = True) -> list[dict[str, Any]]:
 
 def run(items: list[dict[str, Any]], **facts: Any) -> tuple[Finding, ...]:
     """Classify the items as one app, each OutOfSync exactly when Argo CD's diff says so."""
-    managed = parse.parse_managed_resources({"items": items})
+    return classify_parsed(parse.parse_managed_resources({"items": items}), items, **facts)
+
+
+def classify_parsed(
+    managed: tuple[ManagedResource, ...], items: list[dict[str, Any]], **facts: Any
+) -> tuple[Finding, ...]:
     entries = [
         K8s.status_entry(m.key, "OutOfSync" if i.get("modified") else "Synced")
         for m, i in zip(managed, items, strict=True)
@@ -215,3 +221,16 @@ def test_the_old_diff_would_report_server_defaults() -> None:
     cfg, raw, _, _ = EXPECTED["deployment"][0]()
     pointers = {c.pointer for c in diffs.diff(cfg, raw)}
     assert "/spec/template/spec/dnsPolicy" in pointers
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("predicted", [True, False], ids=["predicted", "git_vs_live"])
+def test_classifying_leaves_the_managed_states_untouched(name: str, predicted: bool) -> None:
+    """The diff copies only the maps it edits (metadata, labels, annotations) and shares the
+    rest with the parsed states; none of them may change, on any real pair, either diff."""
+    items = items_of(name, predicted=predicted)
+    managed = parse.parse_managed_resources({"items": items})
+    before = copy.deepcopy([(m.target, m.live, m.predicted, m.normalized) for m in managed])
+    findings = classify_parsed(managed, items)
+    assert findings or EXPECTED[name][2] is None
+    assert [(m.target, m.live, m.predicted, m.normalized) for m in managed] == before
