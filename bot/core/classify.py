@@ -27,7 +27,7 @@ from bot.core.model import (
     ResourceStatus,
 )
 from bot.core.raw import RawCRD, TrackingName
-from bot.core.redact import redact_value
+from bot.core.redact import RedactMemo, redact_value
 from bot.core.rules.context import Context, zombie_candidate
 from bot.core.schema import SchemaNode
 from bot.core.tracking import TrackingConfig, shared_with
@@ -140,9 +140,12 @@ def classify_app(
         )
         verdicts = {key: usage.Verdict(safe=False, blockers=(blocker,)) for key in zombies}
     scaled = autoscaled(managed)
+    memo = RedactMemo()  # the app's resources repeat keys, images and labels: redact each once
     findings = [
         judge(
-            _context(app, status, by_key.get(status.key), facts, verdicts.get(status.key), scaled)
+            _context(
+                app, status, by_key.get(status.key), facts, verdicts.get(status.key), scaled, memo
+            )
         )
         for status in app.drifting_resources
     ]
@@ -170,6 +173,7 @@ def _context(
     facts: Facts,
     verdict: usage.Verdict | None,
     scaled: frozenset[ResourceKey] = frozenset(),
+    memo: RedactMemo | None = None,
 ) -> Context:
     key = status.key
     target = item.target if item else None
@@ -177,10 +181,10 @@ def _context(
     crd_schema = _crd_schema(key, target, live, facts)
     found = argo_diff.compute(item, facts.tracking, crd_schema) if item else argo_diff.ArgoDiff()
     changes = found.changes
-    target_view = redact_value(target, kind=key.kind) if target else None
-    live_view = redact_value(live, kind=key.kind) if live else None
+    target_view = redact_value(target, kind=key.kind, memo=memo) if target else None
+    live_view = redact_value(live, kind=key.kind, memo=memo) if live else None
     predicted = item.predicted if item else None
-    predicted_view = redact_value(predicted, kind=key.kind) if predicted else None
+    predicted_view = redact_value(predicted, kind=key.kind, memo=memo) if predicted else None
     evidence = tuple(
         diffs.to_evidence(
             c, git_view=target_view or {}, live_view=live_view or {}, predicted_view=predicted_view
