@@ -2,7 +2,8 @@
 
 Purely computational, like kopf's ``detect_changing_cause``: the service calls `plan` to learn
 which CRDs and cluster-wide lists it must fetch, fetches them, and passes them back as `Facts`
-to `classify_app`. No I/O, no clock, nothing cached between calls.
+to `classify_app`. No I/O, no clock, nothing cached between calls (a caller may share a
+`RedactMemo`, which only remembers what pure functions answered).
 
 `classify_app` returns exactly one finding per drifting ``status.resources`` entry, including
 entries Argo CD's managed-resources omitted (hooks): a resource that drifts is never dropped,
@@ -114,7 +115,11 @@ def plan(app: Application, managed: Sequence[ManagedResource]) -> Needs:
 
 
 def classify_app(
-    app: Application, managed: Sequence[ManagedResource], facts: Facts
+    app: Application,
+    managed: Sequence[ManagedResource],
+    facts: Facts,
+    *,
+    memo: RedactMemo | None = None,
 ) -> tuple[Finding, ...]:
     """One finding per drifting resource, sorted by class precedence, then resource.
 
@@ -122,6 +127,8 @@ def classify_app(
         app: The Application (its ``status.resources`` say what drifts).
         managed: Its managed-resources (git and live states).
         facts: CRDs, the ownership index and the lists `plan` asked for.
+        memo: Redaction answers to share with other calls (a scan's apps); the views of this
+            app share a fresh one otherwise. Never changes the findings.
     """
     by_key = {m.key: m for m in managed}
     zombies = {
@@ -140,7 +147,8 @@ def classify_app(
         )
         verdicts = {key: usage.Verdict(safe=False, blockers=(blocker,)) for key in zombies}
     scaled = autoscaled(managed)
-    memo = RedactMemo()  # the app's resources repeat keys, images and labels: redact each once
+    if memo is None:
+        memo = RedactMemo()  # the app's resources repeat keys, images and labels
     findings = [
         judge(
             _context(

@@ -39,6 +39,10 @@ __all__ = [
 ]
 
 _LAST_APPLIED: Final = "kubectl.kubernetes.io/last-applied-configuration"
+MEMO_BUDGET: Final = 4_000_000
+"""Roughly the bytes a `RedactMemo` may hold (a scan's memo outlives each app's objects);
+strings met after that are judged every time."""
+_ENTRY_BYTES: Final = 100  # a dict slot and a str header, about
 
 
 # --- structured values --------------------------------------------------------------------
@@ -151,27 +155,39 @@ class RedactMemo:
     the answer everywhere: the git, live and predicted views of one resource, and the resources
     of one app, repeat the same keys, images and labels. What depends on *where* a value sits
     (Secret data, a secret key's value, the item after ``--password``) is decided by the walk
-    each time and never stored here. It holds only strings of the objects being redacted and
-    their redacted copies, so it is no bigger than the views, and it lives as long as its
-    creator keeps it (`classify_app`: one call).
+    each time and never stored here.
+
+    Whoever creates one decides how long it lives: `classify_app` makes one per call unless
+    given one, the scan service one per scan (apps of a fleet share images, labels and keys).
+    Then it outlives the objects whose strings it holds, so it stops remembering once about
+    ``budget`` bytes are in it; a string judged afresh gets the same answer.
     """
 
-    __slots__ = ("keys", "texts")
+    __slots__ = ("keys", "room", "texts")
 
-    def __init__(self) -> None:
+    def __init__(self, budget: int = MEMO_BUDGET) -> None:
         self.texts: dict[str, str] = {}
         self.keys: dict[str, bool] = {}
+        self.room = budget
 
     def redact(self, text: str) -> str:
         done = self.texts.get(text)
         if done is None:
-            done = self.texts[text] = redact(text)
+            done = redact(text)
+            cost = 2 * len(text) + _ENTRY_BYTES  # the text and its redacted copy
+            if cost <= self.room:
+                self.room -= cost
+                self.texts[text] = done
         return done
 
     def is_secret_key(self, key: str) -> bool:
         secret = self.keys.get(key)
         if secret is None:
-            secret = self.keys[key] = is_secret_key(key)
+            secret = is_secret_key(key)
+            cost = len(key) + _ENTRY_BYTES
+            if cost <= self.room:
+                self.room -= cost
+                self.keys[key] = secret
         return secret
 
 

@@ -17,8 +17,17 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core import classify
 from bot.core import redact as redaction
-from bot.core.redact import REDACTED, RedactMemo, is_secret_key, redact, redact_value
+from bot.core.redact import (
+    MEMO_BUDGET,
+    REDACTED,
+    RedactMemo,
+    is_secret_key,
+    redact,
+    redact_value,
+)
+from tests.core.conftest import K8s
 from tests.core.redaction_corpus import BENIGN, SECRETS
 
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -146,10 +155,13 @@ _CALLS = st.lists(st.tuples(_JSON, _PATHS, _KINDS), min_size=1, max_size=6)
 
 
 @settings(max_examples=400, deadline=None)
-@given(_CALLS)
-def test_one_memo_over_many_values_gives_the_plain_result(calls: list[Any]) -> None:
-    """Values redacted one after another with one memo (as an app's views are) match the oracle."""
-    memo = RedactMemo()
+@given(_CALLS, st.sampled_from((MEMO_BUDGET, 600, 0)))
+def test_one_memo_over_many_values_gives_the_plain_result(calls: list[Any], budget: int) -> None:
+    """Values redacted one after another with one memo (as an app's views are) match the oracle.
+
+    Also when the memo fills up part way (a scan's memo), or remembers nothing at all.
+    """
+    memo = RedactMemo(budget)
     for value, path, kind in calls:
         assert redact_value(value, path=path, kind=kind, memo=memo) == _plain(value, path, kind)
 
@@ -196,3 +208,46 @@ def test_the_memo_remembers_each_string_once() -> None:
     redact_value(live, memo=memo)
     assert set(memo.texts) - set(seen[0]) == {"nginx:1.28"}
     assert memo.keys == seen[1]
+
+
+def test_a_full_memo_stops_remembering_within_its_budget() -> None:
+    """A scan's memo outlives each app's objects: past its budget it keeps nothing new."""
+    memo = RedactMemo(budget=500)
+    values = [{f"k{i}": f"password=hunter{i}", "image": "nginx:1.27"} for i in range(10)]
+    views = [redact_value(v, memo=memo) for v in values]
+    assert views == [_plain(v) for v in values]
+    assert 0 < len(memo.texts) < 11
+    assert 0 <= memo.room < 500
+    remembered = dict(memo.texts)
+    redact_value({"late": "x" * 300}, memo=memo)
+    assert memo.texts == remembered
+
+
+def _deployment(env: list[dict[str, str]], image: str) -> dict[str, Any]:
+    container = {"name": "web", "image": image, "env": env}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "demo"},
+        "spec": {"template": {"spec": {"containers": [container]}}},
+    }
+
+
+def test_a_scan_shares_one_memo_across_apps_and_finds_the_same() -> None:
+    """The scan service passes one memo to every app: findings as with a fresh one each."""
+    apps = []
+    for name, env_name in (("billing", "DB_PASSWORD"), ("docs", "GREETING")):
+        git = _deployment([{"name": env_name, "value": "hunter2"}], "nginx:1.28")
+        live = K8s.tracked(
+            _deployment([{"name": env_name, "value": "hunter3"}], "nginx:1.28"), name
+        )
+        entry = K8s.status_entry(K8s.key(git), "OutOfSync")
+        apps.append((K8s.app(name, [entry]), [K8s.managed(git, live)]))
+    memo = RedactMemo()
+    shared = [classify.classify_app(a, m, classify.Facts(), memo=memo) for a, m in apps]
+    fresh = [classify.classify_app(a, m, classify.Facts()) for a, m in apps]
+    assert shared == fresh
+    assert "hunter" not in repr(shared[0])
+    assert "hunter2" in repr(shared[1])  # a plain value stays readable
+    assert "hunter3" in repr(shared[1])
+    assert memo.texts["nginx:1.28"] == "nginx:1.28"
