@@ -123,7 +123,6 @@ def test_redact_bench_views_are_the_same_with_every_memo() -> None:
     assert int(out["resources"]) > 0
 
 
-
 def test_endpoint_bench_refuses_abuse_and_acks_once() -> None:
     """endpoint.py: unsigned bodies refused, malformed headers 4xx, a replayed ack made once."""
     out = _summary("endpoint.py", "--body-mb", "1", "--idle", "20", "--skip-naive")
