@@ -2,7 +2,8 @@
 
 Purely computational, like kopf's ``detect_changing_cause``: the service calls `plan` to learn
 which CRDs and cluster-wide lists it must fetch, fetches them, and passes them back as `Facts`
-to `classify_app`. No I/O, no clock, nothing cached between calls.
+to `classify_app`. No I/O, no clock, nothing cached between calls (a caller may share a
+`RedactMemo`, which only remembers what pure functions answered).
 
 `classify_app` returns exactly one finding per drifting ``status.resources`` entry, including
 entries Argo CD's managed-resources omitted (hooks): a resource that drifts is never dropped,
@@ -27,7 +28,7 @@ from bot.core.model import (
     ResourceStatus,
 )
 from bot.core.raw import RawCRD, TrackingName
-from bot.core.redact import redact_value
+from bot.core.redact import RedactMemo, redact_value
 from bot.core.rules.context import Context, zombie_candidate
 from bot.core.schema import SchemaNode
 from bot.core.tracking import TrackingConfig, shared_with
@@ -114,7 +115,11 @@ def plan(app: Application, managed: Sequence[ManagedResource]) -> Needs:
 
 
 def classify_app(
-    app: Application, managed: Sequence[ManagedResource], facts: Facts
+    app: Application,
+    managed: Sequence[ManagedResource],
+    facts: Facts,
+    *,
+    memo: RedactMemo | None = None,
 ) -> tuple[Finding, ...]:
     """One finding per drifting resource, sorted by class precedence, then resource.
 
@@ -122,6 +127,8 @@ def classify_app(
         app: The Application (its ``status.resources`` say what drifts).
         managed: Its managed-resources (git and live states).
         facts: CRDs, the ownership index and the lists `plan` asked for.
+        memo: Redaction answers to share with other calls (a scan's apps); the views of this
+            app share a fresh one otherwise. Never changes the findings.
     """
     by_key = {m.key: m for m in managed}
     zombies = {
@@ -140,9 +147,13 @@ def classify_app(
         )
         verdicts = {key: usage.Verdict(safe=False, blockers=(blocker,)) for key in zombies}
     scaled = autoscaled(managed)
+    if memo is None:
+        memo = RedactMemo()  # the app's resources repeat keys, images and labels
     findings = [
         judge(
-            _context(app, status, by_key.get(status.key), facts, verdicts.get(status.key), scaled)
+            _context(
+                app, status, by_key.get(status.key), facts, verdicts.get(status.key), scaled, memo
+            )
         )
         for status in app.drifting_resources
     ]
@@ -170,6 +181,7 @@ def _context(
     facts: Facts,
     verdict: usage.Verdict | None,
     scaled: frozenset[ResourceKey] = frozenset(),
+    memo: RedactMemo | None = None,
 ) -> Context:
     key = status.key
     target = item.target if item else None
@@ -177,10 +189,10 @@ def _context(
     crd_schema = _crd_schema(key, target, live, facts)
     found = argo_diff.compute(item, facts.tracking, crd_schema) if item else argo_diff.ArgoDiff()
     changes = found.changes
-    target_view = redact_value(target, kind=key.kind) if target else None
-    live_view = redact_value(live, kind=key.kind) if live else None
+    target_view = redact_value(target, kind=key.kind, memo=memo) if target else None
+    live_view = redact_value(live, kind=key.kind, memo=memo) if live else None
     predicted = item.predicted if item else None
-    predicted_view = redact_value(predicted, kind=key.kind) if predicted else None
+    predicted_view = redact_value(predicted, kind=key.kind, memo=memo) if predicted else None
     evidence = tuple(
         diffs.to_evidence(
             c, git_view=target_view or {}, live_view=live_view or {}, predicted_view=predicted_view

@@ -29,6 +29,7 @@ from bot.core.model import (
     StuckApp,
 )
 from bot.core.raw import RawCRD, RawManagedResources, RawPod, TrackingName
+from bot.core.redact import RedactMemo
 from bot.core.reference_index import ReferenceIndex
 from bot.errors import DriftBotError, InputError, UnknownAppError, UpstreamError
 from bot.service.pipeline import Lane, Once
@@ -139,6 +140,8 @@ class Run:
     early: dict[AppId, Classified] = field(default_factory=dict)
     """Apps classified while the list was still arriving."""
     health: dict[AppId, Future[HealthOutcome]] = field(default_factory=dict)
+    redaction: RedactMemo = field(default_factory=RedactMemo)
+    """Shared by every app classified in this run: a fleet repeats images, labels and keys."""
 
     def wants(self, app: Application) -> bool:
         return not self.only or app.name in self.only or app.tracking_name in self.only

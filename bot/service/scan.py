@@ -337,7 +337,7 @@ class DriftService:
         facts = classify.Facts(
             crds=diff.crds, owners=owners, inventory=diff.inventory, tracking=self._tracking
         )
-        findings = classify.classify_app(app, diff.managed, facts)
+        findings = classify.classify_app(app, diff.managed, facts, memo=run.redaction)
         return Classified(findings=findings, owners=owners, diff=diff, failure=failure)
 
     def _reclassify(self, run: Run, app: Application, early: Classified) -> Classified:

@@ -115,6 +115,14 @@ def test_redact_bench_leaks_nothing() -> None:
     assert float(out["redact_s"]) > 0
 
 
+def test_redact_bench_views_are_the_same_with_every_memo() -> None:
+    """redact.py --fleet redacts a fleet's views per view, per app and per scan, alike."""
+    out = _summary("redact.py", "--fleet", "60", "--repeat", "1")
+    assert out["kind"] == "redact-views"
+    assert out["match"] == "yes"
+    assert int(out["resources"]) > 0
+
+
 def test_endpoint_bench_refuses_abuse_and_acks_once() -> None:
     """endpoint.py: unsigned bodies refused, malformed headers 4xx, a replayed ack made once."""
     out = _summary("endpoint.py", "--body-mb", "1", "--idle", "20", "--skip-naive")
