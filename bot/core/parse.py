@@ -13,10 +13,11 @@ what makes that expectation safe to declare (the adapters' ``raw.as_*`` casts re
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
+
+import msgspec
 
 from bot.core.model import (
     Application,
@@ -30,6 +31,7 @@ from bot.core.raw import AppName, RawApplication, RawManagedResources
 from bot.errors import InputError
 
 _T = TypeVar("_T")
+_decode = msgspec.json.Decoder().decode
 
 
 def parse_application(raw: RawApplication, control_plane_namespace: str) -> Application:
@@ -220,8 +222,8 @@ def _state(item: Mapping[str, object], field: str, where: str) -> RawObject | No
     if not text or text == "null":
         return None
     try:
-        value = json.loads(text)
-    except ValueError as exc:
+        value = _decode(text)  # msgspec: a third of json.loads's time on these states
+    except ValueError as exc:  # msgspec.DecodeError is a ValueError
         raise InputError(f"{where}.{field} is not valid JSON ({exc})") from exc
     if value is None:
         return None

@@ -314,7 +314,7 @@ def test_a_run_with_a_status_of_the_wrong_shape_is_still_judged(kind: str, statu
 
 
 def _fields(app: Application) -> dict[str, Any]:
-    return {name: getattr(app, name) for name in Application.__dataclass_fields__}
+    return {name: getattr(app, name) for name in Application.__struct_fields__}
 
 
 @settings(max_examples=400, deadline=None, database=None, suppress_health_check=list(HealthCheck))
