@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import multiprocessing
 import pstats
 import resource
@@ -266,7 +265,7 @@ def profiled(work: Callable[[], Any], top: int) -> Any:
         return work()
     profiler = cProfile.Profile()
     result = profiler.runcall(work)
-    pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("PSORT", "cumulative")).print_stats(top)
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(top)
     return result
 
 
