@@ -66,10 +66,13 @@ BoltApp: TypeAlias = App
 
 GROUP_CACHE_SECONDS: Final = 300.0
 """Membership of DRIFT_ACK_GROUP is re-read from Slack at most this often (per replica)."""
-WORKERS: Final = 8
+WORKERS: Final = 4
 """Commands answered at once. Scans are cached for DRIFT_CACHE_TTL, so concurrent commands
-mostly share one scan; eight keeps a burst of people typing from queueing behind each other
-without letting Slack traffic fan out into hundreds of upstream requests."""
+mostly share one scan; four keep a burst of people typing from queueing behind each other
+without letting Slack traffic fan out into hundreds of upstream requests. More would cost the
+acks: answers rendered side by side hold the interpreter the acknowledging threads need. With
+the classifier answering faster, `bench/ack.py --roles split` measured ack p99 115–177 ms with
+eight workers and 64–71 ms with four, the last answer posted no later (1.4 s)."""
 ACK_THREADS: Final = 4
 """Bolt's own listener threads only parse and acknowledge, which takes microseconds."""
 RESPONSE_TIMEOUT_SECONDS: Final = 10
