@@ -18,8 +18,9 @@ one-sided rule of `usage`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeGuard
+
+import msgspec
 
 from bot.core.model import KindRef, ResourceKey
 from bot.core.references import Indexer, Match
@@ -28,9 +29,13 @@ Owners = Callable[[ResourceKey, Mapping[str, Any]], tuple[ResourceKey, ...]]
 """A listed object's key and metadata → the objects that own it, nearest first."""
 
 
-@dataclass(frozen=True, slots=True)
-class Referrer:
-    """One listed object, as far as usage needs it: who it is, and who owns it."""
+class Referrer(msgspec.Struct, frozen=True, gc=False):
+    """One listed object, as far as usage needs it: who it is, and who owns it.
+
+    A struct out of the collector's walks (it holds only keys): an index keeps one per pod,
+    and every reference to it is a tuple the collector untracks once it sees it holds no
+    tracked object.
+    """
 
     key: ResourceKey
     owners: tuple[ResourceKey, ...] = ()

@@ -132,7 +132,19 @@ class DriftService:
     # --- use cases ------------------------------------------------------------------------
 
     def scan(self, only: Sequence[str] = ()) -> ScanReport:
-        """Classify every drifting resource and find stuck apps (optionally only some apps)."""
+        """Classify every drifting resource and find stuck apps (optionally only some apps).
+
+        The cyclic collector stays paused for the whole scan (`collector`) and comes back once
+        the scan's working set is gone. Paused only while pages were decoded, it came back
+        between them and each time walked everything the scan had built so far: ~0.1 s a
+        collection, 0.2 s of a 10,000-app scan's CPU. A scan makes almost no cyclic garbage
+        (the Argo CD client frees each response itself, `ArgoClient._send`).
+        """
+        with collector.paused():
+            report = self._scan(only)
+        return report
+
+    def _scan(self, only: Sequence[str]) -> ScanReport:
         started = time.perf_counter()
         with self._run(only, with_drift=True, force=False) as run:
             selected = select(run.apps, only)
