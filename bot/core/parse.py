@@ -68,14 +68,26 @@ def parse_application(raw: RawApplication, control_plane_namespace: str) -> Appl
         or "",
         destination_server=_opt(destination, "server", str, f"{where}.spec.destination") or "",
         destination_name=_opt(destination, "name", str, f"{where}.spec.destination") or "",
-        resources=tuple(
-            _well_typed_status(item) or _resource_status(item, f"{where}.status.resources[{i}]")
-            for i, item in enumerate(_list(status, "resources", f"{where}.status"))
-        ),
+        resources=_statuses(_list(status, "resources", f"{where}.status"), where),
         conditions=tuple(
             _condition(item, f"{where}.status.conditions[{i}]")
             for i, item in enumerate(_list(status, "conditions", f"{where}.status"))
         ),
+    )
+
+
+def _statuses(items: list[object], where: str) -> tuple[ResourceStatus, ...]:
+    """The entries as `ResourceStatus`; the kube adapter's view already decoded them so.
+
+    Anything else (dicts from other callers, or a page the view refused) is checked here.
+    """
+    if all(type(item) is ResourceStatus for item in items):
+        return tuple(items)  # type: ignore[arg-type]  # checked just above
+    return tuple(
+        item
+        if type(item) is ResourceStatus
+        else _well_typed_status(item) or _resource_status(item, f"{where}.status.resources[{i}]")
+        for i, item in enumerate(items)
     )
 
 
@@ -110,21 +122,24 @@ def _well_typed_status(item: object) -> ResourceStatus | None:
     ):
         return None
     return ResourceStatus(
-        key=ResourceKey(group or "", kind, namespace or "", name),
-        version=version or "",
-        status=status or None,
-        requires_pruning=bool(prune),
-        hook=bool(hook),
+        kind,
+        name,
+        group or "",
+        version or "",
+        namespace or "",
+        status or None,
+        bool(prune),
+        bool(hook),
     )
 
 
 def _resource_status(item: object, where: str) -> ResourceStatus:
     if not isinstance(item, dict):
         raise InputError(f"{where}: expected an object, got {type(item).__name__}")
-    return ResourceStatus(
-        key=_key(item, where),
-        version=_opt(item, "version", str, where) or "",
-        status=_opt(item, "status", str, where) or None,
+    return ResourceStatus.of(
+        _key(item, where),
+        _opt(item, "version", str, where) or "",
+        _opt(item, "status", str, where) or None,
         requires_pruning=bool(_opt(item, "requiresPruning", bool, where)),
         hook=bool(_opt(item, "hook", bool, where)),
     )

@@ -8,11 +8,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import pytest
 import yaml
 
 from bot import collector
 from bot.adapters.kube import decoding
+from bot.core.model import ResourceStatus
 from bot.core.parse import parse_application
 from bot.simulator import scenarios
 from tests.core.conftest import REALDATA
@@ -56,6 +58,7 @@ def test_application_view_keeps_only_what_is_parsed() -> None:
     kept = {
         k: v for k, v in APP["status"].items() if k in {"sync", "health", "resources", "conditions"}
     }
+    kept["resources"] = [ResourceStatus("ConfigMap", "a", namespace="shop")]
     metadata = {"name": "shop", "namespace": "argocd", "uid": "u-shop"}
     assert app == {**APP, "metadata": metadata, "status": kept}
     assert page["metadata"] == {"continue": "t"}
@@ -80,7 +83,7 @@ def test_the_view_drops_nothing_the_parser_reads() -> None:
     whole = json.loads(body)["items"]
     assert len(viewed) == len(apps) > 1
     for thin, full in zip(viewed, whole, strict=True):
-        assert len(json.dumps(thin)) < len(json.dumps(full))
+        assert len(msgspec.json.encode(thin)) < len(json.dumps(full))
         assert parse_application(thin, "argocd") == parse_application(full, "argocd")
 
 
@@ -95,6 +98,13 @@ def test_pod_view_skips_status_and_managed_fields() -> None:
     [
         pytest.param({**APP, "status": "broken"}, id="status_not_an_object"),
         pytest.param("not-an-object", id="item_not_an_object"),
+        pytest.param(
+            {**APP, "status": {"resources": [{"kind": "", "name": "a"}]}}, id="entry_empty_kind"
+        ),
+        pytest.param(
+            {**APP, "status": {"resources": [{"kind": "Pod", "name": "a", "hook": "yes"}]}},
+            id="entry_wrong_type",
+        ),
     ],
 )
 def test_a_page_shaped_otherwise_is_decoded_whole(odd: object) -> None:

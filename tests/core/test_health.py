@@ -220,7 +220,7 @@ def test_gitea_container_creating_for_two_minutes_is_not_stuck() -> None:
 
 
 def _status(group: str, kind: str, name: str) -> ResourceStatus:
-    return ResourceStatus(ResourceKey(group, kind, "apps", name), "v1", "Synced")
+    return ResourceStatus.of(ResourceKey(group, kind, "apps", name), "v1", "Synced")
 
 
 def test_workloads_are_the_pod_owning_kinds_in_app_order() -> None:

@@ -267,7 +267,7 @@ def _drifting_custom_resource(draw: st.DrawFn) -> tuple[Application, ManagedReso
     body = {"apiVersion": st.just(f"{group}/v1"), "kind": st.just(kind), "metadata": _META}
     obj = st.fixed_dictionaries(body, optional={"spec": _JSON, "status": _JSON})
     key = ResourceKey(group, kind, "ns", "x")
-    status = ResourceStatus(
+    status = ResourceStatus.of(
         key,
         "v1",
         draw(st.sampled_from([None, "OutOfSync", "Unknown"])),
@@ -306,7 +306,7 @@ def test_a_run_with_a_status_of_the_wrong_shape_is_still_judged(kind: str, statu
         "Healthy",
         None,
         "ns",
-        (ResourceStatus(key, "v1", None, requires_pruning=True),),
+        (ResourceStatus.of(key, "v1", None, requires_pruning=True),),
     )
     live = {"apiVersion": f"{group}/v1", "kind": kind, "metadata": {"name": "x"}, "status": status}
     (finding,) = classify.classify_app(app, (ManagedResource(key, None, live),), classify.Facts())

@@ -25,10 +25,10 @@ def entries(app: dict[str, Any]) -> Iterator[tuple[ResourceKey, dict[str, Any]]]
 
 def drifting(entry: dict[str, Any], key: ResourceKey) -> bool:
     """The domain model's notion of a drifting status entry."""
-    status = ResourceStatus(
-        key=key,
-        version=entry["version"],
-        status=entry.get("status"),
+    status = ResourceStatus.of(
+        key,
+        entry["version"],
+        entry.get("status"),
         requires_pruning=bool(entry.get("requiresPruning")),
         hook=bool(entry.get("hook")),
     )

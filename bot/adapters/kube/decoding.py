@@ -37,6 +37,7 @@ from typing import Any, Final, TypedDict
 import msgspec
 
 from bot import collector
+from bot.core.model import ResourceStatus
 
 
 class _AppMetadata(TypedDict, total=False):
@@ -54,21 +55,10 @@ class _SyncStatus(TypedDict, total=False):
     status: Any
 
 
-class _ResourceStatus(TypedDict, total=False):
-    group: Any
-    version: Any
-    kind: Any
-    namespace: Any
-    name: Any
-    status: Any
-    requiresPruning: Any
-    hook: Any
-
-
 class _AppStatus(TypedDict, total=False):
     sync: _SyncStatus
     health: Any
-    resources: list[_ResourceStatus]
+    resources: list[ResourceStatus]  # decoded straight into the model's entries
     conditions: Any
 
 

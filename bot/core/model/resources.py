@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Annotated, Final
 
 import msgspec
 
@@ -71,18 +71,59 @@ class Condition(msgspec.Struct, frozen=True, gc=False):
     message: str
 
 
-class ResourceStatus(msgspec.Struct, frozen=True, gc=False):
-    """One ``status.resources`` entry of an Application (Argo CD omits empty keys).
+class ResourceStatus(
+    msgspec.Struct,
+    frozen=True,
+    gc=False,
+    rename={"requires_pruning": "requiresPruning"},
+    forbid_unknown_fields=False,
+):
+    """One ``status.resources`` entry of an Application, field for field as Argo CD sends it.
 
-    A struct for the reason `ResourceKey` is: building the two was 70 % of parsing a fleet.
+    Flat, like the JSON, so the kube adapter decodes a page's entries straight into these
+    (msgspec checks every type in C; `bot.core.parse` still checks anything handed to it as
+    a dict). Argo CD omits empty keys: the defaults are what an omitted key means; an empty
+    ``kind``, ``name`` or ``status`` does not fit and goes to `bot.core.parse`'s checks.
+    At 10,000 apps a scan reads ~185,000 entries: decoded as dicts, checked and rebuilt in
+    Python they cost ~0.3 s; decoded as these, a few milliseconds.
     """
 
-    key: ResourceKey
-    version: str
-    status: str | None
+    kind: Annotated[str, msgspec.Meta(min_length=1)]
+    name: Annotated[str, msgspec.Meta(min_length=1)]
+    group: str = ""
+    version: str = ""
+    namespace: str = ""
+    status: Annotated[str, msgspec.Meta(min_length=1)] | None = None
     """``Synced``/``OutOfSync``/``Unknown``; ``None`` for hooks, which never get a sync status."""
     requires_pruning: bool = False
     hook: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        key: ResourceKey,
+        version: str,
+        status: str | None,
+        *,
+        requires_pruning: bool = False,
+        hook: bool = False,
+    ) -> ResourceStatus:
+        """The entry of the object ``key`` (what tests and the checked parser build)."""
+        return cls(
+            key.kind,
+            key.name,
+            key.group,
+            version,
+            key.namespace,
+            status,
+            requires_pruning,
+            hook,
+        )
+
+    @property
+    def key(self) -> ResourceKey:
+        """The object's identity (built on each read: most entries are read once)."""
+        return ResourceKey(self.group, self.kind, self.namespace, self.name)
 
     @property
     def drifting(self) -> bool:
