@@ -50,7 +50,11 @@ def _triggered(line: str) -> bool:
         found = _TRIGGER_WORD.search(lowered) is not None
     else:
         found = any(word in lowered for word in _TRIGGER_WORDS)
-    return found or secret_shapes.ENTROPY_HINT.search(line) is not None
+    return (
+        found
+        or secret_shapes.ENTROPY_HINT.search(line) is not None
+        or secret_shapes.DOTTED_HINT.search(line) is not None
+    )
 
 
 # A value as it is written after a key: double- or single-quoted (with escapes), a quote escaped

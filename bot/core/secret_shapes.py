@@ -68,6 +68,10 @@ ENTROPY_CANDIDATE: Final = re.compile(
 )
 ENTROPY_HINT: Final = re.compile(rf"[A-Za-z0-9+/_\-]{{{_MIN_ENTROPY_LENGTH}}}")
 """Cheap test for whether a line has any candidate at all (used by the trigger)."""
+DOTTED_HINT: Final = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{6}\.")
+"""Cheap test for a dotted three-part token (a Discord bot token) that neither a trigger word
+nor `ENTROPY_HINT` announces: its parts are shorter than an entropy candidate. Anchored at
+the start of a run, so a long run without dots is walked once, not from every position."""
 
 _ENTROPY_LIMIT: Final = 4.5
 """bits per character; detect-secrets' default for base64 strings. Random base64 of 40+

@@ -32,6 +32,8 @@ _DETECTORS = sorted(
 # One made-up sample per provider the library knows and our corpus had no line for.
 _PROVIDER_SAMPLES = (
     "discord bot MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB",
+    # Alone on a line: no trigger word ("gh", "key"...) and no run long enough for entropy.
+    "login NzkyNzE1NDU0MTk2MDg4ODQy.X-hvzA.Ovy4MCQywSkoMRRclStW4xAYK7I",
     "mailchimp key 0123456789abcdef0123456789abcdef-us12 rejected",
     "square sq0csp-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq",
     "telegram 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0",
