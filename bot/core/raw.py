@@ -78,7 +78,12 @@ class RawHealthStatus(TypedDict, total=False):
 
 
 class RawResourceStatus(TypedDict, total=False):
-    """One ``status.resources`` entry."""
+    """One ``status.resources`` entry.
+
+    The kube adapter's list view hands these over already decoded as
+    `bot.core.model.ResourceStatus` (same fields, types checked by msgspec);
+    `bot.core.parse` accepts either.
+    """
 
     group: str
     version: str
