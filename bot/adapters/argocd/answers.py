@@ -32,8 +32,8 @@ TOKEN_SETTING: Final = "ARGOCD_AUTH_TOKEN"  # noqa: S105 - the variable's name, 
 RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 RETRY_AFTER_CAP_S: Final = 10.0
 """Longest ``Retry-After`` we honour: a scan should fail visibly rather than hang for minutes."""
-# gRPC status codes Argo CD puts in error bodies.
 _decode = msgspec.json.Decoder().decode
+# gRPC status codes Argo CD puts in error bodies.
 _GRPC_NOT_FOUND: Final = 5
 _GRPC_PERMISSION_DENIED: Final = 7
 _GRPC_UNAUTHENTICATED: Final = 16

@@ -76,7 +76,6 @@ class ResourceStatus(
     frozen=True,
     gc=False,
     rename={"requires_pruning": "requiresPruning"},
-    forbid_unknown_fields=False,
 ):
     """One ``status.resources`` entry of an Application, field for field as Argo CD sends it.
 
