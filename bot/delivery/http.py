@@ -24,6 +24,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any, Final, TypeAlias
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -155,7 +156,11 @@ class HttpServer:
             )
         except OSError as exc:  # taken between the check and now
             raise _port_error(port, exc) from exc
-        self._serving = threading.Event()
+        # serve_forever and close may race (a test or SIGTERM stopping a server whose thread
+        # is only starting): the lock decides which of them owns the sockets' closing.
+        self._state = threading.Lock()
+        self._running = False
+        self._closed = False
 
     @property
     def port(self) -> int:
@@ -163,22 +168,41 @@ class HttpServer:
         return int(self._server.effective_port)
 
     def serve_forever(self) -> None:
+        """Run the loop until `close`; returns at once if `close` came first."""
+        with self._state:
+            if self._closed:
+                return
+            self._running = True
         log.info("serving HTTP on port %d", self.port)
-        self._serving.set()
         try:
             self._server.run()
         finally:
-            self._serving.clear()
+            with self._state:
+                self._running = False  # a loop that died of an error: close() closes here
 
     def close(self) -> None:
-        """Stop accepting, finish the worker threads, and let `serve_forever` return."""
+        """Stop accepting, finish the worker threads, and let `serve_forever` return; idempotent.
+
+        While the loop runs, only its own thread may close the sockets: a socket closed under
+        a running poll can have its number reused by another file before the loop forgets it.
+        """
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+            running = self._running
         self._server.task_dispatcher.shutdown()
-        if self._serving.is_set():
-            # Close the sockets on the loop's own thread, woken now rather than at its next
-            # poll timeout, so `serve_forever` returns at once.
-            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
-        else:
-            wasyncore.close_all(self._server._map)
+        close_all = partial(wasyncore.close_all, self._server._map)
+        if not running:
+            close_all()
+            return
+        try:
+            # Woken now rather than at its next poll timeout, so serve_forever returns at once.
+            self._server.trigger.pull_trigger(close_all)
+        except OSError as exc:
+            # The wake-up pipe itself was closed under us: nothing else will stop the loop.
+            log.warning("HTTP server's wake-up pipe is gone (%s); closing from this thread", exc)
+            close_all()
 
 
 def _check_port(host: str, port: int) -> None:

@@ -276,6 +276,7 @@ def _serve(fake_slack: FakeSlackApi) -> Iterator[Callable[..., Served]]:
     for server, thread in servers:
         server.close()
         thread.join(timeout=5)
+        assert not thread.is_alive(), "serve_forever still running after close()"
 
 
 def response_json(body: str) -> dict[str, Any]:
