@@ -196,9 +196,16 @@ class HttpServer:
         if not running:
             close_all()
             return
+        trigger = self._server.trigger
         try:
-            # Woken now rather than at its next poll timeout, so serve_forever returns at once.
-            self._server.trigger.pull_trigger(close_all)
+            # The loop runs queued thunks under the trigger's lock. waitress's pull_trigger
+            # queues the thunk, releases the lock, then writes the wake-up byte: a loop already
+            # awake (a worker had just pulled) could run our close_all in between, closing the
+            # pipe before our write (EBADF, or a byte into whatever file reused the number).
+            # Queuing and writing under the lock closes that window.
+            with trigger.lock:
+                trigger.thunks.append(close_all)
+                trigger._physical_pull()
         except OSError as exc:
             # The wake-up pipe itself was closed under us: nothing else will stop the loop.
             log.warning("HTTP server's wake-up pipe is gone (%s); closing from this thread", exc)

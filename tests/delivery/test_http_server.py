@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import urllib.request
 from collections.abc import Iterable
 
@@ -51,6 +52,38 @@ def test_close_before_the_loop_starts_makes_serve_forever_return_at_once() -> No
     thread.join(timeout=5)
     assert not thread.is_alive()
     assert _refused(server.port)
+
+
+def test_close_while_the_loop_is_already_awake_writes_before_the_pipe_closes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The race CI hit: a worker has just woken the loop when close() queues its close_all.
+
+    waitress's pull_trigger queues the thunk, then writes the wake-up byte outside the lock;
+    a loop already awake ran close_all in between and closed the pipe under that write
+    (EBADF at a serve fixture's teardown). Here the write is held back until the loop has had
+    a second to run whatever is queued.
+    """
+    server = HttpServer(_hello, port=0, host="127.0.0.1", threads=2)
+    thread = _start(server)
+    urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=5).close()
+    trigger = server._server.trigger
+    wake = trigger._physical_pull
+
+    def worker_woke_the_loop_first() -> None:
+        wake()  # a worker's pull, just before ours
+        deadline = time.monotonic() + 1.0
+        while not trigger._closed and time.monotonic() < deadline:
+            time.sleep(0.01)  # the loop runs queued thunks now, unless close() holds the lock
+        wake()
+
+    trigger._physical_pull = worker_woke_the_loop_first
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.http"):
+        server.close()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert _refused(server.port)
+    assert "wake-up pipe is gone" not in caplog.text
 
 
 def test_close_when_the_wake_up_pipe_is_gone_still_stops_the_loop(
