@@ -92,7 +92,12 @@ def test_close_when_the_wake_up_pipe_is_gone_still_stops_the_loop(
     """A close must not raise (and leave the loop running) because waitress's trigger died."""
     server = HttpServer(_hello, port=0, host="127.0.0.1", threads=2)
     thread = _start(server)
-    urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=5).close()
+    # Running, and no request served: a waitress worker ending a request pulls the trigger
+    # too, and would meet the broken pipe injected below.
+    deadline = time.monotonic() + 5
+    while not server._running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server._running
     # Point the pipe's write end at a read-only file: writing is then EBADF, as after a close,
     # but the number stays ours, so waitress's own close later cannot hit another file.
     read_only = os.open(os.devnull, os.O_RDONLY)
