@@ -49,6 +49,7 @@ def test_scan_bench_matches_the_baseline_with_the_simulator_in_a_child() -> None
     assert float(out["ratio"]) > 0
     assert float(out["floor_s"]) > 0
     assert float(out["over_floor"]) > 0
+    assert float(out["cpu_s"]) > 0
 
 
 def test_scan_bench_prints_the_cost_per_app_table() -> None:
