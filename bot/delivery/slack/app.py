@@ -73,8 +73,9 @@ without letting Slack traffic fan out into hundreds of upstream requests. More w
 acks: answers rendered side by side hold the interpreter the acknowledging threads need. With
 the classifier answering faster, `bench/ack.py --roles split` measured ack p99 115–177 ms with
 eight workers and 64–71 ms with four, the last answer posted no later (1.4 s)."""
-ACK_THREADS: Final = 4
-"""Bolt's own listener threads only parse and acknowledge, which takes microseconds."""
+QUICK_THREADS: Final = 2
+"""Threads for the Web API calls that must not wait behind the command workers: opening the
+ack modal has to use the click's ``trigger_id`` within 3 s, whatever scans are running."""
 RESPONSE_TIMEOUT_SECONDS: Final = 10
 """response_url posts are small; a hung Slack edge must not pin a worker forever."""
 
@@ -122,18 +123,22 @@ def build_slack_app(
         clock=clock or _utc_now,
         links=links,
     )
-    listeners = ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="slack-ack")
+    quick = ThreadPoolExecutor(QUICK_THREADS, thread_name_prefix="slack-quick")
     if resources is not None:
         resources.callback(handler.shutdown)
-        resources.callback(listeners.shutdown, wait=True)
+        resources.callback(quick.shutdown, wait=True)
     try:
+        # Every listener below only parses, acknowledges and queues, so it runs on the request's
+        # own thread and the response leaves as soon as it returns. With the default (False)
+        # Bolt runs the listener on another thread and polls for the ack every 10 ms: each
+        # acknowledgement took >= 10 ms and held a server thread that long (bench/README.md).
         app = App(
             name="drift-bot",
             logger=logging.getLogger("bot.delivery.slack.bolt"),
             client=web,
             signing_secret=secret,
-            process_before_response=False,
-            listener_executor=listeners,
+            process_before_response=True,
+            listener_executor=quick,
         )
     except BoltError as exc:
         # Bolt calls auth.test eagerly: a bad token fails `serve` at start, not at first use.
@@ -149,7 +154,7 @@ def build_slack_app(
     @app.action(re.compile(f"^{ids.ACK_PREFIX}"))
     def on_ack_button(ack: BoltAck, body: dict[str, Any]) -> None:
         ack()
-        clicks.open_ack_modal(body)
+        quick.submit(clicks.open_ack_modal, body)  # after the response, not before it
 
     @app.action(re.compile(r"^drift_(show_diff|logs|unack|open_argocd)$"))
     def on_button(ack: BoltAck, body: dict[str, Any], action: dict[str, Any]) -> None:

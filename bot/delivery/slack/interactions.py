@@ -7,8 +7,9 @@ calls go through `Surfaces`, which ``bot.wiring`` builds over ``slack_sdk``).
 Slack's clock drives the design:
 
 * A click must be acknowledged within 3 s, and ``views.open`` must use the click's
-  ``trigger_id`` within 3 s too, so *Ack…* opens the modal right in the listener from the
-  button's value alone: no scan, no Redis.
+  ``trigger_id`` within 3 s too, so *Ack…* opens the modal right after the acknowledgement,
+  on threads of its own (never behind the command workers), from the button's value alone:
+  no scan, no Redis.
 * A modal submission is answered in the acknowledgement itself (``response_action``): errors
   under the reason field, or closing the modal. Storing the ack re-reads the app's drift
   (usually cached, since the person just looked at it), so it gets `SUBMIT_BUDGET_S`; past

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -10,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 from bot.core.redact import redact
+from bot.delivery.slack import commands
 from bot.errors import StoreError, UpstreamUnavailableError
 from tests.delivery.slack import seed
 from tests.delivery.slack.conftest import (
@@ -132,6 +134,30 @@ def test_cheap_answers_come_in_the_ack(serve: ServeFn, text: str, expected: str)
     time.sleep(0.2)
     assert served.backend.calls == []
     assert served.fake.responses() == []
+
+
+def test_listener_runs_on_the_request_thread(
+    serve: ServeFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ack leaves when the listener returns: no hand-off to another thread and no polling.
+
+    With Bolt's default (``process_before_response=False``) the listener runs on Bolt's
+    executor and the request thread polls for the ack every 10 ms (bench/README.md); the
+    command is then parsed on a thread that served no request, and this fails.
+    """
+    parsed_on: list[str] = []
+    real_parse = commands.parse
+
+    def recording_parse(text: str) -> commands.Command:
+        parsed_on.append(threading.current_thread().name)
+        return real_parse(text)
+
+    monkeypatch.setattr(commands, "parse", recording_parse)
+    served = serve()
+    status, _, _ = served.command("help")
+    assert status == 200
+    (thread,) = parsed_on
+    assert thread.startswith("waitress-"), thread
 
 
 def test_upstream_failure_names_the_setting(serve: ServeFn) -> None:
