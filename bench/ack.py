@@ -157,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         texts = _mix(apps, args.requests)
         bot, answers = _measure_bot(settings, fake, texts, args, tmp)
         naive = _measure_naive(settings, fake, texts[: args.naive_requests], args.concurrency)
-    _report(args, apps, bot, naive, answers)
-    ok = bot.failed == 0 and naive.failed == 0 and answers.good == answers.wanted
+        floor = _measure_floor(texts, args.concurrency)
+    _report(args, apps, bot, naive, answers, floor)
+    ok = not (bot.failed or naive.failed or floor.failed) and answers.good == answers.wanted
     return 0 if ok else 1
 
 
@@ -361,6 +362,24 @@ def _measure_bot(
     return run, answers
 
 
+def _measure_floor(texts: list[str], concurrency: int) -> Run:
+    """The same load against the same HTTP server (class, threads, limits) in front of a WSGI
+    app that only reads the body and answers 200: what the machine, the load generator and
+    waitress cost before the bot does anything. Signed like the real commands, never checked.
+    """
+    http = HttpServer(_empty_answer, port=0, host=HOST, threads=SLACK_HTTP_THREADS)
+    nowhere = "http://127.0.0.1:9/"
+    raw = [_signed_request(text, f"floor-{i}", nowhere) for i, text in enumerate(texts)]
+    with _serving(http) as port:
+        return _load(port, raw, texts, concurrency, "floor")
+
+
+def _empty_answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+    return [b"{}"]
+
+
 @contextmanager
 def _classifier_process(settings: Settings, tmp: Path) -> Iterator[str]:
     """``drift-bot serve --role classifier`` in a child process; its URL once it answers."""
@@ -525,7 +544,12 @@ async def _one(port: int, request: bytes) -> tuple[int, float]:
 
 
 def _report(
-    args: argparse.Namespace, apps: Sequence[str], bot: Run, naive: Run, answers: Answers
+    args: argparse.Namespace,
+    apps: Sequence[str],
+    bot: Run,
+    naive: Run,
+    answers: Answers,
+    floor: Run,
 ) -> None:
     topology = "serve --role all" if args.roles == "all" else "serve --role slack + classifier"
     print(
@@ -540,9 +564,15 @@ def _report(
         f"{'time-to-ack':12} {'n':>5} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
         f"{'req/s':>7} {'non-200':>8} {'>3 s':>5}"
     )
-    rows = [bot, *(_only(bot, kind) for kind in ("help", "app")), naive, _only(naive, "app")]
+    rows = [
+        bot,
+        *(_only(bot, kind) for kind in ("help", "app")),
+        naive,
+        _only(naive, "app"),
+        floor,
+    ]
     for run in rows:
-        rps = f"{run.rps:7.0f}" if run in (bot, naive) else f"{'':7}"
+        rps = f"{run.rps:7.0f}" if run in (bot, naive, floor) else f"{'':7}"
         print(
             f"{run.label:12} {len(run.results):5d} {run.ms(0.5):8.1f} {run.ms(0.9):8.1f} "
             f"{run.ms(0.99):8.1f} {run.ms(1.0):8.1f} {rps} {run.failed:8d} {run.late:5d}"
@@ -555,6 +585,11 @@ def _report(
         f"the last {answers.seconds:.1f} s after the first command"
     )
     print(f"ratio        naive/bot time-to-ack: p50 {ratio_p50:.1f}x, p99 {ratio_p99:.1f}x")
+    print(
+        f"floor        an empty 200 on the same server and load: p50 {floor.ms(0.5):.1f} ms, "
+        f"p99 {floor.ms(0.99):.1f} ms; the bot adds {bot.ms(0.5) - floor.ms(0.5):.1f} ms "
+        f"at p50, {bot.ms(0.99) - floor.ms(0.99):.1f} ms at p99"
+    )
     print(f"target       p99 ≤ {TARGET_P99_MS:g} ms: {verdict}")
     print(
         f"SUMMARY ack roles={args.roles} concurrency={args.concurrency} "
@@ -562,7 +597,9 @@ def _report(
         f"p99_ms={bot.ms(0.99):.1f} max_ms={bot.ms(1.0):.1f} rps={bot.rps:.0f} "
         f"naive_p50_ms={naive.ms(0.5):.1f} naive_p99_ms={naive.ms(0.99):.1f} "
         f"ratio_p99={ratio_p99:.1f} answers={answers.good}/{answers.wanted} "
-        f"non200={bot.failed + naive.failed} target_p99_{TARGET_P99_MS:g}ms={verdict}"
+        f"floor_p50_ms={floor.ms(0.5):.1f} floor_p99_ms={floor.ms(0.99):.1f} "
+        f"non200={bot.failed + naive.failed + floor.failed} "
+        f"target_p99_{TARGET_P99_MS:g}ms={verdict}"
     )
 
 
