@@ -64,6 +64,7 @@ class Buttons:
     def finding(self, finding: Finding) -> list[Block]:
         """[acked line,] Ack…/Unack, Show diff and Open in Argo CD for one finding."""
         k = finding.key
+        fingerprint = finding.fingerprint  # a hash of the evidence: computed once per answer
         target = ids.Target(
             app=finding.app,
             kind=k.kind,
@@ -71,12 +72,13 @@ class Buttons:
             group=k.group,
             namespace=k.namespace,
             drift_class=str(finding.drift_class),
-            fingerprint=finding.fingerprint,
+            fingerprint=fingerprint,
         )
-        ack = self.ack_of(finding.fingerprint)
+        ack = self.ack_of(fingerprint)
+        value = target.encode()
         elements = [
-            self._ack_button(target, ids.ACK, ack),
-            button("Show diff", ids.SHOW_DIFF, value=target.encode()),
+            self._ack_button(value, ids.ACK, ack),
+            button("Show diff", ids.SHOW_DIFF, value=value),
             self._open(self.links.resource(finding.app, k)),
         ]
         return self._blocks(elements, ack)
@@ -84,10 +86,11 @@ class Buttons:
     def stuck(self, stuck: StuckApp, *, logs: bool = True) -> list[Block]:
         """[acked line,] Ack… (the whole app), Logs and Open in Argo CD for one stuck app."""
         target = ids.Target(app=stuck.app, fingerprint=stuck.fingerprint)
-        ack = self.ack_of(stuck.fingerprint)
+        ack = self.ack_of(target.fingerprint)
+        value = target.encode()
         elements = [
-            self._ack_button(target, ids.ACK_APP, ack),
-            button("Logs", ids.LOGS, value=target.encode()) if logs else None,
+            self._ack_button(value, ids.ACK_APP, ack),
+            button("Logs", ids.LOGS, value=value) if logs else None,
             self._open(self.links.app(stuck.app)),
         ]
         return self._blocks(elements, ack)
@@ -102,10 +105,10 @@ class Buttons:
         ]
         return max(covering, key=lambda a: a.expires_at) if covering else None
 
-    def _ack_button(self, target: ids.Target, action_id: str, ack: Ack | None) -> Block | None:
+    def _ack_button(self, value: str | None, action_id: str, ack: Ack | None) -> Block | None:
         if ack is not None:
-            return button("Unack", ids.UNACK, value=target.encode())
-        return button("Ack…", action_id, value=target.encode())
+            return button("Unack", ids.UNACK, value=value)
+        return button("Ack…", action_id, value=value)
 
     def _open(self, url: str | None) -> Block | None:
         return button("Open in Argo CD", ids.OPEN_ARGOCD, url=url) if url else None
