@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import hashlib
 import hmac
+import io
 import itertools
 import logging
 import multiprocessing
@@ -143,6 +144,8 @@ class Run:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    if args.direct:
+        return _direct(args)
     logs.configure("text", logging.ERROR)  # the bench prints figures; the bot stays quiet
     for noisy in ("urllib3", "kubernetes"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -360,6 +363,71 @@ def _measure_bot(
         run = _load(port, _requests(texts, fake, "bot-"), texts, args.concurrency, "bot")
         answers = _answers(fake, texts, started)
     return run, answers
+
+
+def _direct(args: argparse.Namespace) -> int:
+    """``--direct N``: N signed ``/drift help`` commands handed one at a time to the WSGI app
+    ``serve --role all`` serves, no network and no concurrency: the ack path's own cost."""
+    logs.configure("text", logging.ERROR)
+    build = partial(scenarios.seed, now=datetime.now(UTC))
+    with (
+        _support.simulator(build, args.latency_ms, args.sim) as sim,
+        _support.workdir() as tmp,
+        _fake_slack(args.slack) as fake,
+    ):
+        server = build_server(_settings(sim, tmp, fake), role="all", port=0, host=HOST)
+        server.start_background()
+        try:
+            nowhere = "http://127.0.0.1:9/"
+            count = WARMUP + args.direct
+            raw = [_signed_request("help", f"direct-{i}", nowhere) for i in range(count)]
+            for request in raw[:WARMUP]:
+                _call(server.http.app, request)
+            cpu, wall = time.process_time(), time.perf_counter()
+            statuses = [_call(server.http.app, request) for request in raw[WARMUP:]]
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        finally:
+            server.stop_background()
+    print(
+        f"direct       {args.direct} signed `/drift help` through the WSGI app, one at a time: "
+        f"{wall / args.direct * 1000:.2f} ms wall, {cpu / args.direct * 1000:.2f} ms CPU each"
+    )
+    print(
+        f"SUMMARY ack direct={args.direct} wall_ms={wall / args.direct * 1000:.2f} "
+        f"cpu_ms={cpu / args.direct * 1000:.2f} non200={sum(s != 200 for s in statuses)}"
+    )
+    return 0 if all(s == 200 for s in statuses) else 1
+
+
+def _call(app: Callable[..., Any], request: bytes) -> int:
+    """One raw HTTP request through a WSGI app in this thread; the response status."""
+    head, body = request.split(b"\r\n\r\n", 1)
+    request_line, *header_lines = head.decode().split("\r\n")
+    method, path, _ = request_line.split(" ")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": HOST,
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": HOST,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for line in header_lines:
+        name, value = line.split(": ", 1)
+        key = name.upper().replace("-", "_")
+        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
+    status: list[str] = []
+    chunks = app(environ, lambda s, _headers, _exc=None: status.append(s))
+    b"".join(chunks)
+    return int(status[0].split(" ", 1)[0])
 
 
 def _measure_floor(texts: list[str], concurrency: int) -> Run:
@@ -619,6 +687,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="commands sent to the naive baseline (default: --requests)",
     )
     parser.add_argument("--latency-ms", type=float, default=25.0, help="per upstream request")
+    parser.add_argument(
+        "--direct",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only time N `/drift help` acks called straight into the WSGI app (no network)",
+    )
     parser.add_argument(
         "--roles",
         choices=("all", "split"),

@@ -161,6 +161,8 @@ class HttpServer:
         self._state = threading.Lock()
         self._running = False
         self._closed = False
+        self.app = wsgi_app
+        """What this server serves (benchmarks call it directly, without the network)."""
 
     @property
     def port(self) -> int:
