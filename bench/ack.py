@@ -54,6 +54,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Final, Protocol
 from urllib.parse import urlencode
+from wsgiref.util import setup_testing_defaults
 
 import _support
 from prometheus_client import CollectorRegistry
@@ -87,6 +88,8 @@ ANSWERS_TIMEOUT_S: Final = 60.0
 STARTUP_TIMEOUT_S: Final = 30.0
 WARMUP: Final = 10
 """``/drift help`` commands sent before measuring, so lazy imports are not charged to p99."""
+NOWHERE: Final = "http://127.0.0.1:9/"
+"""The response_url of commands whose answer nobody reads (`help` is answered in the ack)."""
 
 
 @dataclass(frozen=True)
@@ -378,9 +381,8 @@ def _direct(args: argparse.Namespace) -> int:
         server = build_server(_settings(sim, tmp, fake), role="all", port=0, host=HOST)
         server.start_background()
         try:
-            nowhere = "http://127.0.0.1:9/"
             count = WARMUP + args.direct
-            raw = [_signed_request("help", f"direct-{i}", nowhere) for i in range(count)]
+            raw = [_signed_request("help", f"direct-{i}", NOWHERE) for i in range(count)]
             for request in raw[:WARMUP]:
                 _call(server.http.app, request)
             cpu, wall = time.process_time(), time.perf_counter()
@@ -407,23 +409,13 @@ def _call(app: Callable[..., Any], request: bytes) -> int:
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": HOST,
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": HOST,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
         "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
     }
     for line in header_lines:
         name, value = line.split(": ", 1)
         key = name.upper().replace("-", "_")
         environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
+    setup_testing_defaults(environ)  # the rest of a WSGI environ (server name, version...)
     status: list[str] = []
     chunks = app(environ, lambda s, _headers, _exc=None: status.append(s))
     b"".join(chunks)
@@ -436,8 +428,7 @@ def _measure_floor(texts: list[str], concurrency: int) -> Run:
     waitress cost before the bot does anything. Signed like the real commands, never checked.
     """
     http = HttpServer(_empty_answer, port=0, host=HOST, threads=SLACK_HTTP_THREADS)
-    nowhere = "http://127.0.0.1:9/"
-    raw = [_signed_request(text, f"floor-{i}", nowhere) for i, text in enumerate(texts)]
+    raw = [_signed_request(text, f"floor-{i}", NOWHERE) for i, text in enumerate(texts)]
     with _serving(http) as port:
         return _load(port, raw, texts, concurrency, "floor")
 
@@ -559,7 +550,7 @@ _BAD_ANSWERS: Final = ("went wrong", "unreachable", "Working on it")
 
 def _load(port: int, raw: list[bytes], texts: list[str], concurrency: int, label: str) -> Run:
     """Fire ``raw`` with ``concurrency`` in flight from a child process; collect the timings."""
-    warmup = [_signed_request("help", f"warm-{i}", "http://127.0.0.1:9/") for i in range(WARMUP)]
+    warmup = [_signed_request("help", f"warm-{i}", NOWHERE) for i in range(WARMUP)]
     with _child(_client, port, warmup, raw, concurrency) as conn:
         timings, wall_s = conn.recv()
     kinds = ["app" if t.startswith("app ") else "help" for t in texts]
