@@ -97,7 +97,7 @@ def test_close_when_the_wake_up_pipe_is_gone_still_stops_the_loop(
     deadline = time.monotonic() + 5
     while not server._running and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert server._running
+    assert server._running, "the server loop did not start within 5 s"
     # Point the pipe's write end at a read-only file: writing is then EBADF, as after a close,
     # but the number stays ours, so waitress's own close later cannot hit another file.
     read_only = os.open(os.devnull, os.O_RDONLY)
