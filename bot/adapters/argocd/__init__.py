@@ -1,6 +1,7 @@
 """Argo CD REST client: one of the two packages importing httpx.
 
-One pooled, thread-safe ``httpx.Client`` serves every scan thread, with timeouts always on.
+One pooled, thread-safe client serves every scan thread, with timeouts always on: httpx's
+request and response types over a urllib3 connection pool (`transport` says why).
 Retries cover only what an overloaded or restarting argocd-server (or its ingress) answers:
 429, 502/503/504 and timeouts, waiting the server's ``Retry-After`` when it sends one. A 4xx
 means the request itself is wrong (token, name, role), so repeating it cannot help and would

@@ -1,4 +1,5 @@
-"""`ArgoClient`: the `bot.ports.ArgoReader` over httpx (retries, breaker, paths)."""
+"""`ArgoClient`: the `bot.ports.ArgoReader` over httpx's request and response types and a
+urllib3 pool (`transport`): retries, breaker, paths."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from bot.adapters.argocd.answers import (
     status_error,
 )
 from bot.adapters.argocd.breaker import BREAKER_FAILURES, BREAKER_OPEN_S, Breaker
+from bot.adapters.argocd.transport import Urllib3Transport
 from bot.core import raw
 from bot.core.model import RawObject
 from bot.errors import (
@@ -66,19 +68,18 @@ class ArgoClient:
         self._breaker = Breaker(breaker_failures, breaker_open_s, clock)
         # Jitter spreads the retries of parallel scan threads; it guards no secret.
         self._jitter = random.Random()  # noqa: S311
-        self._client = httpx.Client(
-            base_url=self._base_url,
-            headers={
+        self._headers = httpx.Headers(
+            {
                 "Authorization": f"Bearer {token}",
                 "User-Agent": f"drift-bot/{__version__}",
                 "Accept": "application/json",
-            },
-            timeout=httpx.Timeout(timeout_s),
-            verify=verify,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            transport=transport,
+                "Accept-Encoding": "gzip, deflate",  # argocd-server compresses (--enable-gzip)
+            }
+        )
+        # The transport is called directly, without an httpx.Client: a client's redirect, auth
+        # and cookie machinery is ~0.3 ms of CPU per request, and a scan sends 1,000.
+        self._transport = transport or Urllib3Transport(
+            self._base_url, verify=verify, timeout_s=timeout_s, max_connections=max_connections
         )
 
     @classmethod
@@ -114,7 +115,7 @@ class ArgoClient:
 
     def close(self) -> None:
         """Close the pooled connections."""
-        self._client.close()
+        self._transport.close()
 
     # --- ArgoReader -------------------------------------------------------------------------
 
@@ -211,14 +212,11 @@ class ArgoClient:
         started = time.perf_counter()
         status: int | str = "error"
         try:
-            # The query is encoded here, not passed as ``params``: httpx then parses one URL
-            # instead of merging two, ~60 µs less per request (1,000 diffs per 10,000-app scan).
-            response = self._client.get(f"{path}?{urlencode(params)}" if params else path)
-            # httpx binds a response's stream back to the response: a reference cycle, so the
-            # response and its body (up to megabytes for a big app's diff) would live until the
-            # cyclic collector runs, which a scan holds off. The body is read; the spent
-            # stream goes, and the response is freed as soon as the caller drops it.
-            response.stream = httpx.ByteStream(b"")
+            query = f"?{urlencode(params)}" if params else ""
+            request = httpx.Request("GET", f"{self._base_url}{path}{query}", headers=self._headers)
+            response = self._transport.handle_request(request)
+            response.request = request
+            response.read()
             status = response.status_code
             return response
         except httpx.HTTPError as exc:

@@ -1,0 +1,111 @@
+"""`Urllib3Transport`: httpx's transport interface over urllib3's connection pool.
+
+A scan sends one ``managed-resources`` request per drifting app (1,000 in a 10,000-app fleet)
+from 16 threads. httpx's own transport (httpcore 1.0.9) walks its whole pool twice per request
+under one lock, polling every idle socket on the way (encode/httpcore#1035, unreleased), and
+each poll hands the GIL away while the lock is held. urllib3, which the kubernetes client
+already brings, takes one connection off a queue and checks only that one. Measured on a
+10,000-app scan (`bench/scan.py`, alternating runs in one process): 5.98 s → 4.70 s wall,
+5.71 s → 4.53 s of CPU; a bare ``http.client`` replay of the same requests gives 4.57 s.
+
+Only the transport changes: the client still builds and reads `httpx.Request`/`httpx.Response`
+(its retries, error mapping and the tests' `httpx.MockTransport` stay), and what httpx's
+transport did by default is kept: TLS through `httpx.create_ssl_context` (certifi's bundle,
+``SSL_CERT_FILE``) unless a context is given, ``HTTP(S)_PROXY``/``NO_PROXY`` from the
+environment, compressed answers accepted and decoded by httpx, no redirects followed, at most
+``max_connections`` connections (a request waits up to the timeout for one), no retries here.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+import urllib.request
+import warnings
+from functools import partial
+from typing import Final
+from urllib.parse import urlsplit
+
+import httpx
+import urllib3
+
+# urllib3's failures as the httpx errors the client (and its callers) already handle.
+# Order matters: NewConnectionError subclasses ConnectTimeoutError.
+_ERRORS: Final[tuple[tuple[type[Exception], type[httpx.TransportError]], ...]] = (
+    (urllib3.exceptions.ProxyError, httpx.ProxyError),
+    (urllib3.exceptions.NewConnectionError, httpx.ConnectError),
+    (urllib3.exceptions.SSLError, httpx.ConnectError),
+    (urllib3.exceptions.ConnectTimeoutError, httpx.ConnectTimeout),
+    (urllib3.exceptions.ReadTimeoutError, httpx.ReadTimeout),
+    (urllib3.exceptions.EmptyPoolError, httpx.PoolTimeout),
+    (urllib3.exceptions.ProtocolError, httpx.RemoteProtocolError),
+)
+
+
+class Urllib3Transport(httpx.BaseTransport):
+    """Send httpx requests through one thread-safe urllib3 pool (see the module docstring)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        verify: bool | ssl.SSLContext = True,
+        timeout_s: float = 10.0,
+        max_connections: int = 32,
+    ) -> None:
+        context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify)
+        self._timeout_s = timeout_s
+        proxy = _proxy_for(base_url)
+        manager = partial(urllib3.ProxyManager, proxy) if proxy else urllib3.PoolManager
+        self._pool = manager(
+            maxsize=max_connections,
+            block=True,  # never more connections than asked for: a request waits for one
+            ssl_context=context,
+            timeout=urllib3.Timeout(connect=timeout_s, read=timeout_s),
+            retries=False,  # the client decides what to retry
+        )
+        if verify is False:
+            # ARGOCD_INSECURE is the operator's explicit choice (httpx said nothing either);
+            # urllib3 would warn on every request. Only this host's warning is silenced.
+            host = re.escape(urlsplit(base_url).hostname or "")
+            warnings.filterwarnings(
+                "ignore",
+                message=f"Unverified HTTPS request is being made to host '{host}'",
+                category=urllib3.exceptions.InsecureRequestWarning,
+            )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            answer = self._pool.urlopen(
+                request.method,
+                str(request.url),
+                body=request.read() or None,
+                headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw},
+                redirect=False,
+                preload_content=True,
+                # httpx decodes by Content-Encoding when the body is read: decoding here too
+                # would hand it gzip-decoded bytes still labelled gzip.
+                decode_content=False,
+                pool_timeout=self._timeout_s,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            error = next((ours for theirs, ours in _ERRORS if isinstance(exc, theirs)), None)
+            raise (error or httpx.TransportError)(str(exc), request=request) from exc
+        return httpx.Response(
+            answer.status,
+            headers=list(answer.headers.items()),
+            content=answer.data,
+            request=request,
+        )
+
+    def close(self) -> None:
+        self._pool.clear()
+
+
+def _proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY``…, ``NO_PROXY``), as httpx's
+    ``trust_env`` would use it."""
+    parts = urlsplit(url)
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return urllib.request.getproxies().get(parts.scheme) or urllib.request.getproxies().get("all")
