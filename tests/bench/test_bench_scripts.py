@@ -133,3 +133,14 @@ def test_endpoint_bench_refuses_abuse_and_acks_once() -> None:
     assert out["healthz"].startswith("200@")
     assert out["command"].startswith("200@")
     assert int(out["log_kb"]) < 200
+
+
+def test_argo_bench_reads_every_diff_through_each_transport() -> None:
+    """argo.py: the same managed-resources requests through urllib3, httpx's pool and raw."""
+    out = _summary(
+        "argo.py", *("--apps", "40", "--requests", "30", "--rounds", "1", "--latency-ms", "0")
+    )
+    assert out["kind"] == "argo"
+    assert out["requests"] == "30"
+    assert float(out["urllib3_cpu_ms"]) > 0
+    assert float(out["httpx_cpu_ms"]) > 0
