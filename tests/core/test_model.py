@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from bot.core.model import (
@@ -63,6 +64,20 @@ class TestFinding:
         assert finding().fingerprint == finding().fingerprint
         assert finding("x").fingerprint != finding("y").fingerprint
         assert finding(ABSENT).fingerprint != finding(None).fingerprint
+
+    def test_a_read_fingerprint_is_kept_and_never_carried_to_a_changed_copy(self) -> None:
+        """Read once, then remembered; `replace` copies start without it, so a copy with other
+        evidence gets its own; equality and hashing ignore whether it was read."""
+        first = finding("x")
+        read = first.fingerprint
+        assert first._fingerprint == read
+        assert first == finding("x")
+        assert hash(first) == hash(finding("x"))
+        acked = dataclasses.replace(first, acked=True)
+        assert acked._fingerprint is None
+        assert acked.fingerprint == read
+        other = dataclasses.replace(first, evidence=finding("y").evidence)
+        assert other.fingerprint == finding("y").fingerprint != read
 
     def test_json_names_the_contract_keys(self) -> None:
         """to_json has the DESIGN §3 keys, with empty strings for core group and scope."""
