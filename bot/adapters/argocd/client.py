@@ -76,8 +76,9 @@ class ArgoClient:
                 "Accept-Encoding": "gzip, deflate",  # argocd-server compresses (--enable-gzip)
             }
         )
-        # The transport is called directly, without an httpx.Client: a client's redirect, auth
-        # and cookie machinery is ~0.3 ms of CPU per request, and a scan sends 1,000.
+        # The transport is called directly, without an httpx.Client: the client's URL merging,
+        # auth, redirect and cookie steps cost 0.14 ms of CPU per request (1.47 vs 1.33 ms,
+        # bench/argo.py's rotation), and a 10,000-app scan sends 1,000.
         self._transport = transport or Urllib3Transport(
             self._base_url, verify=verify, timeout_s=timeout_s, max_connections=max_connections
         )

@@ -1,12 +1,13 @@
 """`Urllib3Transport`: httpx's transport interface over urllib3's connection pool.
 
 A scan sends one ``managed-resources`` request per drifting app (1,000 in a 10,000-app fleet)
-from 16 threads. httpx's own transport (httpcore 1.0.9) walks its whole pool twice per request
-under one lock, polling every idle socket on the way (encode/httpcore#1035, unreleased), and
-each poll hands the GIL away while the lock is held. urllib3, which the kubernetes client
-already brings, takes one connection off a queue and checks only that one. Measured on a
-10,000-app scan (`bench/scan.py`, alternating runs in one process): 5.98 s → 4.70 s wall,
-5.71 s → 4.53 s of CPU; a bare ``http.client`` replay of the same requests gives 4.57 s.
+from ``DRIFT_CONCURRENCY`` threads. httpx's own transport (httpcore 1.0.9) walks its whole
+pool twice per request under one lock, polling every idle socket on the way
+(encode/httpcore#1035), so a request's cost grows with the pool. urllib3, which the kubernetes
+client already brings, takes one connection off a queue and checks only that one. Measured with
+`bench/argo.py` (1,000 requests, order rotated each round, medians): 16 threads 1.58–1.66 →
+1.21–1.31 ms of CPU per request; 48 threads 2.43–2.59 → 1.37–1.42 ms, and the 1,000 requests
+in 1.3–1.4 s instead of 2.4–2.6 s.
 
 Only the transport changes: the client still builds and reads `httpx.Request`/`httpx.Response`
 (its retries, error mapping and the tests' `httpx.MockTransport` stay), and what httpx's
