@@ -7,6 +7,7 @@ none (ARGOCD_INSECURE), ``HTTP(S)_PROXY``/``NO_PROXY``, compressed answers, a ti
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import ssl
@@ -155,6 +156,20 @@ def test_the_environment_proxy_is_used_and_no_proxy_bypasses_it(
     ):
         client.check()
     assert len(_seen(plain_server)) == 1
+
+
+def test_proxy_credentials_in_the_url_are_sent_to_the_proxy(
+    plain_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``HTTP_PROXY=http://user:pa%40ss@proxy`` authenticates to the proxy (as httpx did)."""
+    port = plain_server.server_port
+    monkeypatch.setenv("HTTP_PROXY", f"http://bot:pa%40ss@127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with ArgoClient("http://argocd.invalid", "t") as client:
+        client.check()
+    ((_, headers),) = _seen(plain_server)
+    assert headers["proxy-authorization"] == "Basic " + base64.b64encode(b"bot:pa@ss").decode()
 
 
 def test_an_answer_that_never_comes_times_out(plain_server: ThreadingHTTPServer) -> None:

@@ -25,7 +25,7 @@ import urllib.request
 import warnings
 from functools import partial
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import urllib3
@@ -57,7 +57,7 @@ class Urllib3Transport(httpx.BaseTransport):
         context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify)
         self._timeout_s = timeout_s
         proxy = _proxy_for(base_url)
-        manager = partial(urllib3.ProxyManager, proxy) if proxy else urllib3.PoolManager
+        manager = _proxy_manager(proxy) if proxy else urllib3.PoolManager
         self._pool = manager(
             maxsize=max_connections,
             block=True,  # never more connections than asked for: a request waits for one
@@ -101,6 +101,16 @@ class Urllib3Transport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._pool.clear()
+
+
+def _proxy_manager(proxy: str) -> partial[urllib3.ProxyManager]:
+    """A ProxyManager factory for ``proxy``, sending its ``user:password@`` as httpx did
+    (urllib3 itself ignores credentials in a proxy URL)."""
+    parts = urllib3.util.parse_url(proxy)
+    if not parts.auth:
+        return partial(urllib3.ProxyManager, proxy)
+    headers = urllib3.make_headers(proxy_basic_auth=unquote(parts.auth))
+    return partial(urllib3.ProxyManager, parts._replace(auth=None).url, proxy_headers=headers)
 
 
 def _proxy_for(url: str) -> str | None:
