@@ -20,7 +20,7 @@ import pytest
 import trustme
 
 from bot.adapters.argocd import ArgoClient
-from bot.errors import UpstreamUnavailableError
+from bot.errors import ConfigError, UpstreamUnavailableError
 from bot.settings import Settings, load_settings
 
 LOGGED_IN = json.dumps({"loggedIn": True}).encode()
@@ -170,6 +170,17 @@ def test_proxy_credentials_in_the_url_are_sent_to_the_proxy(
         client.check()
     ((_, headers),) = _seen(plain_server)
     assert headers["proxy-authorization"] == "Basic " + base64.b64encode(b"bot:pa@ss").decode()
+
+
+def test_a_socks_proxy_is_a_clear_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not a traceback from urllib3, and the proxy's credentials are not echoed."""
+    monkeypatch.setenv("HTTPS_PROXY", "socks5://bot:s3cret@127.0.0.1:1080")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(ConfigError, match=r"NO_PROXY=argocd\.example\.com") as info:
+        ArgoClient.from_settings(_settings("https://argocd.example.com"))
+    assert "socks5://" in str(info.value)
+    assert "s3cret" not in str(info.value)
 
 
 def test_an_answer_that_never_comes_times_out(plain_server: ThreadingHTTPServer) -> None:

@@ -30,6 +30,8 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import urllib3
 
+from bot.errors import ConfigError
+
 # urllib3's failures as the httpx errors the client (and its callers) already handle.
 # Order matters: NewConnectionError subclasses ConnectTimeoutError.
 _ERRORS: Final[tuple[tuple[type[Exception], type[httpx.TransportError]], ...]] = (
@@ -57,7 +59,7 @@ class Urllib3Transport(httpx.BaseTransport):
         context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify)
         self._timeout_s = timeout_s
         proxy = _proxy_for(base_url)
-        manager = _proxy_manager(proxy) if proxy else urllib3.PoolManager
+        manager = _proxy_manager(proxy, base_url) if proxy else urllib3.PoolManager
         self._pool = manager(
             maxsize=max_connections,
             block=True,  # never more connections than asked for: a request waits for one
@@ -103,10 +105,22 @@ class Urllib3Transport(httpx.BaseTransport):
         self._pool.clear()
 
 
-def _proxy_manager(proxy: str) -> partial[urllib3.ProxyManager]:
+def _proxy_manager(proxy: str, url: str) -> partial[urllib3.ProxyManager]:
     """A ProxyManager factory for ``proxy``, sending its ``user:password@`` as httpx did
-    (urllib3 itself ignores credentials in a proxy URL)."""
+    (urllib3 itself ignores credentials in a proxy URL).
+
+    Raises:
+        ConfigError: the proxy is not an HTTP(S) proxy (SOCKS needs packages we do not ship).
+    """
     parts = urllib3.util.parse_url(proxy)
+    if parts.scheme not in ("http", "https"):
+        target = urlsplit(url)
+        msg = (
+            f"the environment's proxy for {target.scheme}:// URLs (HTTPS_PROXY, HTTP_PROXY or "
+            f"ALL_PROXY) is a {parts.scheme}:// proxy; drift-bot reaches Argo CD through HTTP "
+            f"proxies only: use an http:// proxy or set NO_PROXY={target.hostname}"
+        )
+        raise ConfigError(msg)
     if not parts.auth:
         return partial(urllib3.ProxyManager, proxy)
     headers = urllib3.make_headers(proxy_basic_auth=unquote(parts.auth))
