@@ -1,8 +1,9 @@
 """The Argo CD transport against real loopback servers: TLS, proxies, gzip, timeouts.
 
 `Urllib3Transport` replaced httpx's own transport (for speed); these pin what httpx did for us
-by default and a user relies on: verification against the system store, ARGOCD_CA_FILE or
-none (ARGOCD_INSECURE), ``HTTP(S)_PROXY``/``NO_PROXY``, compressed answers, a timeout.
+by default and a user relies on: verification against the default bundle (certifi's),
+ARGOCD_CA_FILE or none (ARGOCD_INSECURE), ``HTTP(S)_PROXY``/``NO_PROXY`` (credentials
+included), compressed answers, a timeout.
 """
 
 from __future__ import annotations
