@@ -48,7 +48,7 @@ class _Recorded(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, *_: object) -> None:
-        pass
+        """Quiet: the tests read what the server saw, not its access log."""
 
 
 def _serve(context: ssl.SSLContext | None = None, **attrs: object) -> Iterator[ThreadingHTTPServer]:
@@ -87,6 +87,18 @@ def tls_server(ca: trustme.CA) -> Iterator[ThreadingHTTPServer]:
 @pytest.fixture
 def plain_server() -> Iterator[ThreadingHTTPServer]:
     yield from _serve()
+
+
+@pytest.fixture
+def gzip_server() -> Iterator[ThreadingHTTPServer]:
+    yield from _serve(gzip_body=True)
+
+
+def _proxy_env(monkeypatch: pytest.MonkeyPatch, variable: str, proxy: str) -> None:
+    """Only ``variable`` names a proxy: whatever NO_PROXY the machine has is cleared."""
+    monkeypatch.setenv(variable, proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
 
 
 def _settings(url: str, **more: object) -> Settings:
@@ -130,21 +142,18 @@ def test_insecure_skips_verification_without_a_warning_per_request(
     assert len(_seen(tls_server)) == 2
 
 
-def test_gzip_answers_are_asked_for_and_decoded() -> None:
-    for server in _serve(gzip_body=True):
-        with ArgoClient(f"http://127.0.0.1:{server.server_port}", "t") as client:
-            client.check()
-        ((_, headers),) = _seen(server)
-        assert "gzip" in headers["accept-encoding"]
+def test_gzip_answers_are_asked_for_and_decoded(gzip_server: ThreadingHTTPServer) -> None:
+    with ArgoClient(f"http://127.0.0.1:{gzip_server.server_port}", "t") as client:
+        client.check()
+    ((_, headers),) = _seen(gzip_server)
+    assert "gzip" in headers["accept-encoding"]
 
 
 def test_the_environment_proxy_is_used_and_no_proxy_bypasses_it(
     plain_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Like httpx's ``trust_env``: the request goes to the proxy in absolute form."""
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{plain_server.server_port}")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+    _proxy_env(monkeypatch, "HTTP_PROXY", f"http://127.0.0.1:{plain_server.server_port}")
     with ArgoClient("http://argocd.invalid", "t") as client:
         client.check()
     ((path, _),) = _seen(plain_server)
@@ -164,9 +173,7 @@ def test_proxy_credentials_in_the_url_are_sent_to_the_proxy(
 ) -> None:
     """``HTTP_PROXY=http://user:pa%40ss@proxy`` authenticates to the proxy (as httpx did)."""
     port = plain_server.server_port
-    monkeypatch.setenv("HTTP_PROXY", f"http://bot:pa%40ss@127.0.0.1:{port}")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+    _proxy_env(monkeypatch, "HTTP_PROXY", f"http://bot:pa%40ss@127.0.0.1:{port}")
     with ArgoClient("http://argocd.invalid", "t") as client:
         client.check()
     ((_, headers),) = _seen(plain_server)
@@ -175,9 +182,7 @@ def test_proxy_credentials_in_the_url_are_sent_to_the_proxy(
 
 def test_a_socks_proxy_is_a_clear_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """Not a traceback from urllib3, and the proxy's credentials are not echoed."""
-    monkeypatch.setenv("HTTPS_PROXY", "socks5://bot:s3cret@127.0.0.1:1080")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+    _proxy_env(monkeypatch, "HTTPS_PROXY", "socks5://bot:s3cret@127.0.0.1:1080")
     with pytest.raises(ConfigError, match=r"NO_PROXY=argocd\.example\.com") as info:
         ArgoClient.from_settings(_settings("https://argocd.example.com"))
     assert "socks5://" in str(info.value)
