@@ -133,4 +133,5 @@ def _proxy_for(url: str) -> str | None:
     parts = urlsplit(url)
     if urllib.request.proxy_bypass(parts.hostname or ""):
         return None
-    return urllib.request.getproxies().get(parts.scheme) or urllib.request.getproxies().get("all")
+    proxies = urllib.request.getproxies()
+    return proxies.get(parts.scheme) or proxies.get("all")
