@@ -64,7 +64,6 @@ class Buttons:
     def finding(self, finding: Finding) -> list[Block]:
         """[acked line,] Ack…/Unack, Show diff and Open in Argo CD for one finding."""
         k = finding.key
-        fingerprint = finding.fingerprint  # a hash of the evidence: computed once per answer
         target = ids.Target(
             app=finding.app,
             kind=k.kind,
@@ -72,9 +71,9 @@ class Buttons:
             group=k.group,
             namespace=k.namespace,
             drift_class=str(finding.drift_class),
-            fingerprint=fingerprint,
+            fingerprint=finding.fingerprint,
         )
-        ack = self.ack_of(fingerprint)
+        ack = self.ack_of(target.fingerprint)
         value = target.encode()
         elements = [
             self._ack_button(value, ids.ACK, ack),
