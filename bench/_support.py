@@ -256,6 +256,17 @@ def timed(work: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - started
 
 
+def timed_with_cpu(work: Callable[[], Any]) -> tuple[Any, float, float]:
+    """``work()``'s result, wall seconds and this process's CPU seconds (every thread).
+
+    CPU-bound work moves with the machine while a floor that waits on latency does not: the
+    CPU figure is what compares runs on different machines.
+    """
+    cpu_started = time.process_time()
+    result, wall_s = timed(work)
+    return result, wall_s, time.process_time() - cpu_started
+
+
 def profiled(work: Callable[[], Any], top: int) -> Any:
     """``work()``, under cProfile when ``top`` > 0 (top functions by cumulative time to stderr).
 

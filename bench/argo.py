@@ -18,7 +18,6 @@ import argparse
 import http.client
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -138,9 +137,8 @@ def _raw(url: str, work: Sequence[App], threads: int) -> None:
 
 
 def _measure(run: Callable[[], None]) -> tuple[float, float]:
-    cpu, wall = time.process_time(), time.perf_counter()
-    run()
-    return time.perf_counter() - wall, time.process_time() - cpu
+    _, wall_s, cpu_s = _support.timed_with_cpu(run)
+    return wall_s, cpu_s
 
 
 def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:

@@ -21,15 +21,12 @@ import argparse
 import re
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import _floor
 import _support
 
-from bot.core.model import ScanReport
 from bot.settings import Settings
 from bot.simulator import scenarios
 from bot.wiring import build_service, tune_gc
@@ -53,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             sim.reset()
             service = build_service(settings, clock=lambda: _support.NOW)
             try:
-                runs.append(_timed_with_cpu(partial(_support.profiled, service.scan, args.profile)))
+                scan = partial(_support.profiled, service.scan, args.profile)
+                runs.append(_support.timed_with_cpu(scan))
             finally:
                 service.close()
         report, fast_s, cpu_s = sorted(runs, key=lambda run: run[1])[len(runs) // 2]  # median
@@ -128,17 +126,6 @@ def main(argv: list[str] | None = None) -> int:
         f"findings={len(fast)}/{len(slow)} match={'no' if failed else 'yes'}"
     )
     return 1 if failed else 0
-
-
-def _timed_with_cpu(work: Callable[[], ScanReport]) -> tuple[ScanReport, float, float]:
-    """``work()``'s result, wall seconds and this process's CPU seconds (every thread).
-
-    The scan is CPU-bound while the floor waits on latency: the CPU figure is what moves from
-    one machine to another, so it is what compares runs on different machines.
-    """
-    cpu_started = time.process_time()
-    report, wall_s = _support.timed(work)
-    return report, wall_s, time.process_time() - cpu_started
 
 
 def _table(args: argparse.Namespace) -> int:
